@@ -1,0 +1,47 @@
+/**
+ * The seam between the compute worker (src/main/compute/worker.ts) and the engine. The engine knows no transport:
+ * a job is data in, typed arrays and numbers out, progress through a callback, cancellation through an AbortSignal
+ * checked between steps (architecture.md, seam 3). No Electron import anywhere below src/main/engine/.
+ */
+import type { ImageBatch } from '../../shared/images'
+import type { JobProgress, MethodParams, MethodResult, ModelRunInfo } from '../../shared/jobs'
+import type { ModelInfo } from '../../shared/model-format'
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
+
+export interface EngineOptions {
+  /** Folder with one sub-folder per model (resources/models). */
+  modelsDir: string
+  /** Backends to try in order; default: tensorflow-gpu, tensorflow, wasm, cpu. */
+  backends?: BackendName[]
+  /** Threads for the wasm backend (threaded SIMD); 1 = single-threaded. */
+  wasmThreads?: number
+}
+
+export interface RunContext {
+  signal: AbortSignal
+  onProgress: (progress: JobProgress) => void
+}
+
+/** One method on one model. Twin runs are two of these, on two workers, started by src/main/jobs.ts. */
+export interface EngineJob {
+  modelId: string
+  images: ImageBatch
+  params: MethodParams
+}
+
+export interface Engine {
+  /** The backend actually in use (after fallbacks). */
+  readonly backend: BackendName
+  listModels(): Promise<ModelInfo[]>
+  run(job: EngineJob, ctx: RunContext): Promise<{ result: MethodResult; run: ModelRunInfo }>
+  dispose(): void
+}
+
+/** Thrown when a job stops because its AbortSignal fired. */
+export class CancelledError extends Error {
+  constructor(message = 'cancelled') {
+    super(message)
+    this.name = 'CancelledError'
+  }
+}
