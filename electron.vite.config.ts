@@ -7,7 +7,11 @@ export default defineConfig({
     build: {
       rolldownOptions: {
         input: {
-          index: resolve(import.meta.dirname, 'src/main/index.ts')
+          // the desktop app
+          index: resolve(import.meta.dirname, 'src/main/index.ts'),
+          // browser mode (`npm run serve`) and the headless CLI (`npm run lab`, `npm run bench`): same handlers, same workers
+          serve: resolve(import.meta.dirname, 'src/main/serve.ts'),
+          cli: resolve(import.meta.dirname, 'src/main/cli.ts')
         }
       }
     }
