@@ -1,0 +1,300 @@
+/**
+ * Image IO for the CLI: PNG (pngjs) and JPEG (jpeg-js) from bytes, size limits, JPEG EXIF orientation, conversion to
+ * RGB float in [0,1], center crop to the model's aspect ratio and AREA resize (box filter) to the model's size.
+ *
+ * The renderer does the same with a canvas (architecture.md, data flow step 1); the canvas uses the browser's
+ * smoothing filter, so pixels may differ slightly between app and CLI for images that need resizing. Images already
+ * at the model's size pass through unchanged in both.
+ */
+import { stat, readFile } from 'node:fs/promises'
+import { PNG } from 'pngjs'
+import jpeg from 'jpeg-js'
+import { InputError } from './errors'
+
+export const MAX_IMAGE_PIXELS = 50_000_000
+export const MAX_FILE_BYTES = 64 * 1024 * 1024
+
+/** RGB float image, HWC, values in [0,1]. */
+export interface RgbImage {
+  data: Float32Array
+  height: number
+  width: number
+}
+
+/** 8-bit RGBA as the decoders give it. */
+export interface RgbaImage {
+  data: Uint8Array
+  height: number
+  width: number
+}
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
+
+export type ImageFormat = 'png' | 'jpeg'
+
+export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
+  if (bytes.length >= 8 && PNG_MAGIC.every((b, i) => bytes[i] === b)) return 'png'
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg'
+  return null
+}
+
+function checkPixels(width: number, height: number, source: string): void {
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new InputError(`${source}: image is ${width}×${height} = ${((width * height) / 1e6).toFixed(1)} MP; at most ${MAX_IMAGE_PIXELS / 1e6} MP are accepted`)
+  }
+}
+
+// ───────────────────────────── JPEG markers: size and EXIF orientation ─────────────────────────────
+
+export interface JpegInfo {
+  width: number
+  height: number
+  /** EXIF orientation 1–8 (1 = as stored). */
+  orientation: number
+}
+
+/** Walk the JPEG marker segments up to the first SOF: frame size plus the EXIF orientation tag, if any. */
+export function readJpegInfo(bytes: Uint8Array): JpegInfo | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let orientation = 1
+  let pos = 2
+  while (pos + 4 <= bytes.length) {
+    if (bytes[pos] !== 0xff) return null
+    const marker = bytes[pos + 1]
+    if (marker === 0xff) {
+      pos++ // fill byte
+      continue
+    }
+    const length = view.getUint16(pos + 2)
+    const body = pos + 4
+    if (marker === 0xe1 && length >= 16 && String.fromCharCode(...bytes.subarray(body, body + 4)) === 'Exif') {
+      orientation = exifOrientation(view, body + 6, body + length - 2) ?? orientation
+    }
+    // SOF0–SOF15 except DHT (C4), JPG (C8), DAC (CC)
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (body + 5 > bytes.length) return null
+      return { height: view.getUint16(body + 1), width: view.getUint16(body + 3), orientation }
+    }
+    pos = body + length - 2
+  }
+  return null
+}
+
+function exifOrientation(view: DataView, tiff: number, end: number): number | null {
+  if (tiff + 8 > end) return null
+  const order = view.getUint16(tiff)
+  if (order !== 0x4949 && order !== 0x4d4d) return null
+  const little = order === 0x4949
+  const ifd = tiff + view.getUint32(tiff + 4, little)
+  if (ifd + 2 > end) return null
+  const entries = view.getUint16(ifd, little)
+  for (let i = 0; i < entries; i++) {
+    const entry = ifd + 2 + 12 * i
+    if (entry + 12 > end) return null
+    if (view.getUint16(entry, little) === 0x0112) {
+      const value = view.getUint16(entry + 8, little)
+      return value >= 1 && value <= 8 ? value : null
+    }
+  }
+  return null
+}
+
+/** Apply an EXIF orientation so the result is the image as it should be displayed. */
+export function applyOrientation(img: RgbaImage, orientation: number): RgbaImage {
+  if (orientation <= 1 || orientation > 8) return img
+  const W = img.width
+  const H = img.height
+  const transposed = orientation >= 5
+  const width = transposed ? H : W
+  const height = transposed ? W : H
+  const out = new Uint8Array(width * height * 4)
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      // (column, row) in the stored image for displayed (x, y), per the EXIF 2.3 orientation table
+      let c: number
+      let r: number
+      switch (orientation) {
+        case 2: [c, r] = [W - 1 - x, y]; break
+        case 3: [c, r] = [W - 1 - x, H - 1 - y]; break
+        case 4: [c, r] = [x, H - 1 - y]; break
+        case 5: [c, r] = [y, x]; break
+        case 6: [c, r] = [y, H - 1 - x]; break
+        case 7: [c, r] = [W - 1 - y, H - 1 - x]; break
+        default: [c, r] = [W - 1 - y, x]; break // 8
+      }
+      const src = 4 * (r * W + c)
+      const dst = 4 * (y * width + x)
+      out[dst] = img.data[src]
+      out[dst + 1] = img.data[src + 1]
+      out[dst + 2] = img.data[src + 2]
+      out[dst + 3] = img.data[src + 3]
+    }
+  }
+  return { data: out, width, height }
+}
+
+// ───────────────────────────── decode / encode ─────────────────────────────
+
+/** Decode PNG or JPEG bytes (detected by content, not by name) to 8-bit RGBA, EXIF orientation applied. */
+export function decodeImage(bytes: Uint8Array, source: string): RgbaImage {
+  if (bytes.length > MAX_FILE_BYTES) throw new InputError(`${source}: file is ${bytes.length} bytes; at most 64 MiB are accepted`)
+  const format = sniffFormat(bytes)
+  if (format === 'png') {
+    if (bytes.length < 24) throw new InputError(`${source}: corrupt PNG (truncated header)`)
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    checkPixels(view.getUint32(16), view.getUint32(20), source) // IHDR width/height, before decoding anything
+    try {
+      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+      return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height }
+    } catch (e) {
+      throw new InputError(`${source}: corrupt PNG (${(e as Error).message})`)
+    }
+  }
+  if (format === 'jpeg') {
+    const info = readJpegInfo(bytes)
+    if (!info) throw new InputError(`${source}: corrupt JPEG (no frame header found)`)
+    checkPixels(info.width, info.height, source)
+    let decoded: { data: Uint8Array; width: number; height: number }
+    try {
+      decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 })
+    } catch (e) {
+      throw new InputError(`${source}: corrupt JPEG (${(e as Error).message})`)
+    }
+    return applyOrientation(decoded, info.orientation)
+  }
+  throw new InputError(`${source}: not a PNG or JPEG file`)
+}
+
+/** Read and decode an image file; size checked before reading. */
+export async function readImageFile(path: string): Promise<RgbaImage> {
+  let size: number
+  try {
+    size = (await stat(path)).size
+  } catch (e) {
+    throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)
+  }
+  if (size > MAX_FILE_BYTES) throw new InputError(`${path}: file is ${size} bytes; at most 64 MiB are accepted`)
+  return decodeImage(await readFile(path), path)
+}
+
+/** RGBA bytes to RGB float in [0,1]; alpha is dropped (the renderer's canvas does the same: unpremultiplied RGB). */
+export function toRgbFloat(img: RgbaImage): RgbImage {
+  const pixels = img.width * img.height
+  const data = new Float32Array(pixels * 3)
+  for (let p = 0; p < pixels; p++) {
+    data[3 * p] = img.data[4 * p] / 255
+    data[3 * p + 1] = img.data[4 * p + 1] / 255
+    data[3 * p + 2] = img.data[4 * p + 2] / 255
+  }
+  return { data, width: img.width, height: img.height }
+}
+
+/** Encode RGBA bytes as PNG. */
+export function encodePng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
+  const png = new PNG({ width, height })
+  png.data = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength)
+  return PNG.sync.write(png)
+}
+
+/** RGB float [0,1] (HWC) to RGBA bytes, for writing images such as adversarial examples. */
+export function rgbFloatToRgba(data: Float32Array, width: number, height: number): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(width * height * 4)
+  for (let p = 0; p < width * height; p++) {
+    out[4 * p] = data[3 * p] * 255
+    out[4 * p + 1] = data[3 * p + 1] * 255
+    out[4 * p + 2] = data[3 * p + 2] * 255
+    out[4 * p + 3] = 255
+  }
+  return out
+}
+
+// ───────────────────────────── crop and resize ─────────────────────────────
+
+/** The largest centered window with the target's aspect ratio: {x, y, width, height} in source pixels. */
+export function centerCropBox(width: number, height: number, targetWidth: number, targetHeight: number): { x: number; y: number; width: number; height: number } {
+  // compare W/H with w/h without division: W·h vs w·H
+  if (width * targetHeight > targetWidth * height) {
+    const w = Math.max(1, Math.round((height * targetWidth) / targetHeight))
+    return { x: Math.floor((width - w) / 2), y: 0, width: w, height }
+  }
+  const h = Math.max(1, Math.round((width * targetHeight) / targetWidth))
+  return { x: 0, y: Math.floor((height - h) / 2), width, height: h }
+}
+
+/**
+ * Per output index, the source indices and weights of an area (box) filter: output o covers the source interval
+ * [o·s, (o+1)·s) with s = source/target, and each source pixel weighs by its overlap. For an integer factor this is
+ * the exact mean of s×s blocks; for upscaling it is pixel replication with blended seams.
+ */
+export function areaWeights(source: number, target: number): { index: number; weight: number }[][] {
+  const s = source / target
+  const out: { index: number; weight: number }[][] = []
+  for (let o = 0; o < target; o++) {
+    const lo = o * s
+    const hi = (o + 1) * s
+    const taps: { index: number; weight: number }[] = []
+    for (let i = Math.floor(lo); i < Math.min(source, Math.ceil(hi)); i++) {
+      const overlap = Math.min(hi, i + 1) - Math.max(lo, i)
+      if (overlap > 1e-12) taps.push({ index: i, weight: overlap / s })
+    }
+    out.push(taps)
+  }
+  return out
+}
+
+/** Crop a window of an RGB image, then area-resize it to targetWidth × targetHeight (separable: rows, then columns). */
+export function cropAndResize(img: RgbImage, box: { x: number; y: number; width: number; height: number }, targetWidth: number, targetHeight: number): RgbImage {
+  const xw = areaWeights(box.width, targetWidth)
+  const yw = areaWeights(box.height, targetHeight)
+  // horizontal pass over the rows of the box
+  const tmp = new Float64Array(box.height * targetWidth * 3)
+  for (let r = 0; r < box.height; r++) {
+    const row = (box.y + r) * img.width
+    for (let o = 0; o < targetWidth; o++) {
+      let a = 0
+      let b = 0
+      let c = 0
+      for (const { index, weight } of xw[o]) {
+        const p = 3 * (row + box.x + index)
+        a += weight * img.data[p]
+        b += weight * img.data[p + 1]
+        c += weight * img.data[p + 2]
+      }
+      const q = 3 * (r * targetWidth + o)
+      tmp[q] = a
+      tmp[q + 1] = b
+      tmp[q + 2] = c
+    }
+  }
+  const out = new Float32Array(targetHeight * targetWidth * 3)
+  for (let o = 0; o < targetHeight; o++) {
+    for (let x = 0; x < targetWidth; x++) {
+      let a = 0
+      let b = 0
+      let c = 0
+      for (const { index, weight } of yw[o]) {
+        const q = 3 * (index * targetWidth + x)
+        a += weight * tmp[q]
+        b += weight * tmp[q + 1]
+        c += weight * tmp[q + 2]
+      }
+      const p = 3 * (o * targetWidth + x)
+      // weights sum to 1 up to rounding: keep the result inside [0,1]
+      out[p] = Math.min(1, Math.max(0, a))
+      out[p + 1] = Math.min(1, Math.max(0, b))
+      out[p + 2] = Math.min(1, Math.max(0, c))
+    }
+  }
+  return { data: out, width: targetWidth, height: targetHeight }
+}
+
+/** Center-crop to the target aspect ratio, then area-resize to the target size. Same-size images are returned as is. */
+export function fitToModel(img: RgbImage, targetWidth: number, targetHeight: number): RgbImage {
+  if (img.width === targetWidth && img.height === targetHeight) return img
+  return cropAndResize(img, centerCropBox(img.width, img.height, targetWidth, targetHeight), targetWidth, targetHeight)
+}
+
+/** File → model-sized RGB float image. */
+export async function loadImageForModel(path: string, targetWidth: number, targetHeight: number): Promise<RgbImage> {
+  return fitToModel(toRgbFloat(await readImageFile(path)), targetWidth, targetHeight)
+}
