@@ -1,0 +1,192 @@
+/**
+ * Attack view state: PGD parameters per model (linked), the lab-exact and evaluation presets, job requests, and
+ * the mapping from per-step telemetry to chart series. Pure functions are exported for tests and for the large-ε
+ * view and exercises, which reuse them.
+ */
+import type { AttackParams, AttackResult, JobRequestInput, StepTelemetry } from '../../../shared/jobs'
+import type { ImageBatch } from '../../../shared/images'
+import type { ModelInfo } from '../../../shared/model-format'
+import { LinkedParams, fmt, labScale, pairRoles, type PairModels, type Role } from '../views/attack/linked.svelte'
+
+export type AttackForm = Omit<AttackParams, 'method'>
+
+/** Defaults sized for 32×32 CIFAR models: the CIFAR-10 L2 training radius, evaluation step rule. */
+export const DEFAULT_ATTACK: AttackForm = {
+  threat: 'l2',
+  eps: 0.5,
+  stepSize: 0.0625,
+  steps: 20,
+  targeted: false,
+  targetClass: null,
+  trueClass: null,
+  randomStart: false,
+  restarts: 0,
+  useBest: false,
+  keepIterates: 10,
+  seed: 0
+}
+
+export type AttackPresetId = 'lab-exact' | 'evaluation' | 'custom'
+
+/** The lab's exercise III/IV numbers (224² inputs). */
+export const LAB_ATTACK = { eps: 1.25, stepSize: 0.5, steps: 20 } as const
+
+/**
+ * Lab-exact (science.md §3): no random start, last iterate, no restarts, the lab's ε 1.25 / step 0.5 / 20 steps,
+ * carried to the model's input size by the RMS-preserving factor √(d/d₂₂₄) (§8).
+ */
+export function labExactPreset(model: Pick<ModelInfo, 'input'> | undefined): { patch: Partial<AttackForm>; note: string } {
+  const s = labScale(model)
+  const side = model ? `${model.input.height}×${model.input.width}` : '224×224'
+  const patch: Partial<AttackForm> = {
+    threat: 'l2',
+    eps: round4(LAB_ATTACK.eps * s),
+    stepSize: round4(LAB_ATTACK.stepSize * s),
+    steps: LAB_ATTACK.steps,
+    randomStart: false,
+    useBest: false,
+    restarts: 0
+  }
+  const note =
+    s === 1
+      ? 'Lab-exact: ε 1.25, step 0.5, 20 steps, no random start, last iterate (the lab\'s 224² numbers, unscaled).'
+      : `Lab-exact: the lab's ε 1.25 / step 0.5 at 224² scaled by √(d/d₂₂₄) = ${fmt(s)} for ${side} inputs → ε ${patch.eps}, step ${patch.stepSize}; 20 steps, no random start, last iterate.`
+  return { patch, note }
+}
+
+/** Evaluation (robustness README): random start, use best, step = 2.5·ε/steps. */
+export function evaluationPreset(form: Pick<AttackForm, 'eps' | 'steps'>): { patch: Partial<AttackForm>; note: string } {
+  const steps = form.steps || 20
+  return {
+    patch: { randomStart: true, useBest: true, steps, stepSize: round4((2.5 * form.eps) / steps) || 1e-4 },
+    note: `Evaluation: random start, use best iterate, step = 2.5·ε/steps = ${fmt((2.5 * form.eps) / steps)}.`
+  }
+}
+
+const round4 = (v: number): number => Number(v.toPrecision(4))
+
+/** The attack params of one side, ready for a request. */
+export function attackParams(form: AttackForm): AttackParams {
+  return { method: 'attack', ...form, targetClass: form.targeted ? form.targetClass ?? 0 : form.targetClass }
+}
+
+/**
+ * The job requests for the current parameters: one twin run when linked and both models take the same input size,
+ * else one job per model (each with its own parameters and an image batch at its own size).
+ */
+export function sideBySideRequests<P extends object>(
+  pair: PairModels,
+  params: LinkedParams<P>,
+  batchFor: (model: ModelInfo) => ImageBatch,
+  toMethod: (form: P, model: ModelInfo) => JobRequestInput['params']
+): { roles: Role[]; request: JobRequestInput }[] {
+  const roles = pairRoles(pair)
+  const models = roles.map((r) => pair[r] as ModelInfo)
+  const sameSize =
+    models.length === 2 && models[0].input.height === models[1].input.height && models[0].input.width === models[1].input.width
+  if (params.linked && (models.length === 1 || sameSize)) {
+    const first = models[0]
+    return [{ roles, request: { models: models.map((m) => m.id), images: batchFor(first), params: toMethod(params.snapshot(roles[0]), first) } }]
+  }
+  return roles.map((role) => {
+    const model = pair[role] as ModelInfo
+    return { roles: [role], request: { models: [model.id], images: batchFor(model), params: toMethod(params.snapshot(role), model) } }
+  })
+}
+
+// ───────────────────────── telemetry → chart series ─────────────────────────
+
+export interface AttackSeries {
+  steps: number[]
+  loss: number[]
+  pTrue: number[]
+  pTarget: number[]
+  /** ‖δ‖ / ε: how much of the budget is used (the L2 or L∞ norm matching the threat). */
+  budget: number[]
+}
+
+/** One image's curves from the telemetry history (steps in arrival order, duplicates collapsed to the latest). */
+export function telemetrySeries(history: readonly StepTelemetry[], image: number, eps: number, threat: 'l2' | 'linf'): AttackSeries {
+  const out: AttackSeries = { steps: [], loss: [], pTrue: [], pTarget: [], budget: [] }
+  for (const t of history) {
+    if (image >= t.loss.length) continue
+    const last = out.steps.length - 1
+    if (last >= 0 && out.steps[last] === t.step) {
+      for (const k of ['steps', 'loss', 'pTrue', 'pTarget', 'budget'] as const) out[k].pop()
+    }
+    out.steps.push(t.step)
+    out.loss.push(t.loss[image])
+    out.pTrue.push(t.pTrue[image])
+    out.pTarget.push(t.pTarget[image])
+    const norm = threat === 'l2' ? t.deltaL2[image] : t.deltaLinf[image]
+    out.budget.push(eps > 0 ? norm / eps : 0)
+  }
+  return out
+}
+
+/** The telemetry entry recorded at `step` (or the nearest earlier one). */
+export function telemetryAt(history: readonly StepTelemetry[], step: number): StepTelemetry | undefined {
+  let best: StepTelemetry | undefined
+  for (const t of history) if (t.step <= step && (!best || t.step >= best.step)) best = t
+  return best
+}
+
+/** Flip summary of one image for screen text. */
+export function flipText(result: Pick<AttackResult, 'flippedAt' | 'targetClass'>, image: number, classes: readonly string[]): string {
+  const at = result.flippedAt[image]
+  if (at === null || at === undefined) return result.targetClass !== null ? `never reached “${classes[result.targetClass] ?? result.targetClass}”` : 'prediction never flipped'
+  return result.targetClass !== null ? `reached “${classes[result.targetClass] ?? result.targetClass}” at step ${at}` : `flipped at step ${at}`
+}
+
+/** Top-1 class and probability of image i in a Predictions block. */
+export function top1(pred: { probabilities: Float32Array; classes: number }, image: number): { index: number; p: number } {
+  let index = 0
+  let p = -1
+  const base = image * pred.classes
+  for (let c = 0; c < pred.classes; c++) {
+    const v = pred.probabilities[base + c]
+    if (v > p) {
+      p = v
+      index = c
+    }
+  }
+  return { index, p }
+}
+
+/** The attack view's state: linked parameters plus the preset last applied (stated on screen). */
+export class AttackState {
+  params = new LinkedParams<AttackForm>({ ...DEFAULT_ATTACK })
+  preset = $state<AttackPresetId>('custom')
+  presetNote = $state('')
+  /** Which image of the batch the charts and images show. */
+  image = $state(0)
+
+  applyPreset(id: AttackPresetId, model: Pick<ModelInfo, 'input'> | undefined): void {
+    if (id === 'lab-exact') {
+      const { patch, note } = labExactPreset(model)
+      this.params.apply(patch)
+      this.presetNote = note
+    } else if (id === 'evaluation') {
+      const { patch, note } = evaluationPreset(this.params.standard)
+      this.params.apply(patch)
+      this.presetNote = note
+    } else {
+      this.presetNote = ''
+    }
+    this.preset = id
+  }
+
+  /** Apply a parameter record (e.g. from an exercise); the preset becomes custom unless named. */
+  apply(patch: Partial<AttackForm>, note = '', preset: AttackPresetId = 'custom'): void {
+    this.params.apply(patch)
+    this.preset = preset
+    this.presetNote = note
+  }
+
+  /** A slider change: linked parameters move together; a manual edit leaves the preset. */
+  set<K extends keyof AttackForm>(role: Role, key: K, value: AttackForm[K]): void {
+    this.params.set(role, key, value)
+    this.preset = 'custom'
+    this.presetNote = ''
+  }
+}

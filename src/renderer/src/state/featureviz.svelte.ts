@@ -1,0 +1,101 @@
+/**
+ * Feature-visualization view state: the coordinate k, the seed, the PGD settings per model (linked), the
+ * coordinate browser (pages of 64 coordinates with their activation on the current image) and the top-5 /
+ * bottom-5 activating images among everything loaded.
+ */
+import type { ActivationsResult, FeatureVizParams } from '../../../shared/jobs'
+import type { ModelInfo } from '../../../shared/model-format'
+import { LinkedParams, fmt, labScale } from '../views/attack/linked.svelte'
+
+export type FeatureVizForm = Omit<FeatureVizParams, 'method'>
+
+/** The lab's VI.2 numbers (ε 1000, step 5, 20 steps at 224²), scaled ×1/7 for 32² inputs (science.md §4, §8). */
+export const LAB_FEATUREVIZ = { feature: 200, eps: 1000, stepSize: 5, steps: 20 } as const
+
+export const DEFAULT_FEATUREVIZ: FeatureVizForm = {
+  feature: 200,
+  fakeRelu: false,
+  start: 'image',
+  noiseSigma: 1,
+  eps: 143,
+  stepSize: 0.714,
+  steps: 20,
+  keepIterates: 10,
+  seed: 0
+}
+
+export const PAGE_SIZE = 64
+
+/** The lab's FV settings carried to a model's input size (ε stays far outside the image cube: unconstrained). */
+export function labFeatureVizPatch(model: Pick<ModelInfo, 'input'> | undefined, lab: { eps: number; stepSize: number } = LAB_FEATUREVIZ): { patch: Partial<FeatureVizForm>; note: string } {
+  const s = labScale(model)
+  const patch = { eps: Number((lab.eps * s).toPrecision(4)), stepSize: Number((lab.stepSize * s).toPrecision(4)) }
+  const note =
+    s === 1
+      ? `ε ${lab.eps}, step ${lab.stepSize} (the lab's 224² values).`
+      : `The lab's ε ${lab.eps} / step ${lab.stepSize} at 224² scaled by √(d/d₂₂₄) = ${fmt(s)} → ε ${patch.eps} (still unconstrained: ε ≥ √d), step ${patch.stepSize}.`
+  return { patch, note }
+}
+
+/** A coordinate valid for this model (the lab's 200 / 205 exist in 512-d and 2048-d representations). */
+export const clampFeature = (k: number, size: number): number => Math.max(0, Math.min(size - 1, Math.floor(k)))
+
+/** The coordinates on page p of a representation of `size` coordinates. */
+export function pageFeatures(page: number, size: number, pageSize = PAGE_SIZE): number[] {
+  const start = page * pageSize
+  const end = Math.min(size, start + pageSize)
+  const out: number[] = []
+  for (let k = start; k < end; k++) out.push(k)
+  return out
+}
+
+export const pageCount = (size: number, pageSize = PAGE_SIZE): number => Math.max(1, Math.ceil(size / pageSize))
+
+export interface RankedImage {
+  /** Index into the batch that was evaluated. */
+  index: number
+  value: number
+}
+
+/** Top-k and bottom-k images by one coordinate's activation (ties keep batch order). */
+export function rankActivations(result: Pick<ActivationsResult, 'values' | 'features'>, feature: number, k = 5): { top: RankedImage[]; bottom: RankedImage[] } {
+  const column = result.features.indexOf(feature)
+  if (column < 0) return { top: [], bottom: [] }
+  const width = result.features.length
+  const n = Math.floor(result.values.length / width)
+  const all: RankedImage[] = []
+  for (let i = 0; i < n; i++) all.push({ index: i, value: result.values[i * width + column] })
+  const top = [...all].sort((a, b) => b.value - a.value || a.index - b.index).slice(0, k)
+  const bottom = [...all].sort((a, b) => a.value - b.value || a.index - b.index).slice(0, k)
+  return { top, bottom }
+}
+
+/** Activation cells of one page for one image (row 0 of the result), with the page maximum for shading. */
+export function pageCells(result: Pick<ActivationsResult, 'values' | 'features'>, image = 0): { feature: number; value: number }[] {
+  const width = result.features.length
+  return result.features.map((feature, j) => ({ feature, value: result.values[image * width + j] }))
+}
+
+export class FeatureVizState {
+  params = new LinkedParams<FeatureVizForm>({ ...DEFAULT_FEATUREVIZ })
+  page = $state(0)
+  note = $state('')
+
+  /** Choose coordinate k on both sides (the same index in the other model), and show its page in the browser. */
+  selectFeature(k: number, representationSize: number): void {
+    const f = clampFeature(k, representationSize)
+    this.params.apply({ feature: f })
+    this.page = Math.floor(f / PAGE_SIZE)
+  }
+
+  apply(patch: Partial<FeatureVizForm>, note = ''): void {
+    this.params.apply(patch)
+    this.note = note
+    if (patch.feature !== undefined) this.page = Math.floor(patch.feature / PAGE_SIZE)
+  }
+
+  applyLab(model: Pick<ModelInfo, 'input'> | undefined): void {
+    const { patch, note } = labFeatureVizPatch(model)
+    this.apply({ ...patch, steps: LAB_FEATUREVIZ.steps }, note)
+  }
+}

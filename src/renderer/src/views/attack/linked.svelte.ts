@@ -1,0 +1,104 @@
+/**
+ * Parameters of a side-by-side view: one record per model role, linked by default (a change on either side applies
+ * to both), unlinkable (then each side keeps its own values and the view runs one job per model).
+ * Shared by the attack, large-ε and feature-visualization states.
+ */
+import type { ModelInfo } from '../../../../shared/model-format'
+
+export type Role = 'standard' | 'robust'
+export const ROLES: readonly Role[] = ['standard', 'robust']
+
+/** The selected pair as the views see it; either side may be missing (only one model installed). */
+export interface PairModels {
+  standard?: ModelInfo
+  robust?: ModelInfo
+}
+
+export const pairRoles = (pair: PairModels): Role[] => ROLES.filter((r) => pair[r] !== undefined)
+
+export class LinkedParams<P extends object> {
+  linked = $state(true)
+  standard: P = $state() as P
+  robust: P = $state() as P
+
+  constructor(initial: P) {
+    this.standard = { ...initial }
+    this.robust = { ...initial }
+  }
+
+  get(role: Role): P {
+    return role === 'standard' ? this.standard : this.robust
+  }
+
+  /** Set one parameter: on both sides when linked, else only on `role`. */
+  set<K extends keyof P>(role: Role, key: K, value: P[K]): void {
+    for (const r of this.linked ? ROLES : [role]) this.get(r)[key] = value
+  }
+
+  /** Apply a preset (a partial parameter record) to both sides, or one side when `role` is given. */
+  apply(patch: Partial<P>, role?: Role): void {
+    for (const r of role ? [role] : ROLES) Object.assign(this.get(r), patch)
+  }
+
+  /** Re-linking copies `from`'s values to the other side so linked sides never disagree. */
+  setLinked(linked: boolean, from: Role = 'standard'): void {
+    this.linked = linked
+    if (linked) {
+      const other: Role = from === 'standard' ? 'robust' : 'standard'
+      Object.assign(this.get(other), $state.snapshot(this.get(from)))
+    }
+  }
+
+  /** A plain copy of one side (what goes into a job request). */
+  snapshot(role: Role): P {
+    return $state.snapshot(this.get(role)) as P
+  }
+}
+
+// ───────────────────────── ε scales (science.md §8) ─────────────────────────
+
+/** The lab's defaults are for 224×224 inputs. */
+export const LAB_SIDE = 224
+
+/** Number of input values d = 3·H·W. */
+export const inputDims = (model: Pick<ModelInfo, 'input'>): number => 3 * model.input.height * model.input.width
+
+/**
+ * RMS-preserving factor carrying a 224² ε or step to this model's input size: √(d / d₂₂₄).
+ * 32×32 → 1/7 (science.md §8).
+ */
+export function labScale(model: Pick<ModelInfo, 'input'> | undefined): number {
+  if (!model) return 1
+  return Math.sqrt(inputDims(model) / (3 * LAB_SIDE * LAB_SIDE))
+}
+
+/** Per-value RMS change of an L2 perturbation of norm ε: ε/√d. */
+export const rmsPerValue = (eps: number, model: Pick<ModelInfo, 'input'>): number => eps / Math.sqrt(inputDims(model))
+
+/** "ε 0.18 → RMS 0.0032 per value (0.82/255)" style text for a slider. */
+export function epsHint(eps: number, threat: 'l2' | 'linf', model: Pick<ModelInfo, 'input'> | undefined): string {
+  if (!model) return ''
+  if (threat === 'linf') return `${fmt(eps * 255)}/255 per value; L2 up to ${fmt(eps * Math.sqrt(inputDims(model)))}`
+  const rms = rmsPerValue(eps, model)
+  const inactive = eps >= Math.sqrt(inputDims(model)) ? ' — ball inactive (ε ≥ √d)' : ''
+  return `RMS ${fmt(rms)} per value (${fmt(rms * 255)}/255)${inactive}`
+}
+
+/** Short human number: 3 significant digits, no exponent for ordinary magnitudes. */
+export function fmt(v: number): string {
+  if (!Number.isFinite(v)) return String(v)
+  if (v === 0) return '0'
+  const a = Math.abs(v)
+  if (a >= 1000 || a < 1e-3) return v.toExponential(2)
+  return String(Number(v.toPrecision(3)))
+}
+
+/** A model's class index by preferred names (first match, case-insensitive), else the fallback index if valid, else 0. */
+export function classByName(classes: readonly string[], preferred: readonly string[], fallbackIndex = 0): number {
+  const lower = classes.map((c) => c.toLowerCase())
+  for (const name of preferred) {
+    const i = lower.indexOf(name.toLowerCase())
+    if (i >= 0) return i
+  }
+  return fallbackIndex >= 0 && fallbackIndex < classes.length ? fallbackIndex : 0
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest'
+import type { StepTelemetry } from '../../../src/shared/jobs'
+import type { ModelInfo } from '../../../src/shared/model-format'
+import {
+  AttackState,
+  DEFAULT_ATTACK,
+  evaluationPreset,
+  labExactPreset,
+  sideBySideRequests,
+  telemetryAt,
+  telemetrySeries,
+  top1,
+  flipText
+} from '../../../src/renderer/src/state/attack.svelte'
+import { LinkedParams, classByName, epsHint, labScale } from '../../../src/renderer/src/views/attack/linked.svelte'
+import { fakeModel } from './fixtures'
+
+const step = (s: number, over: Partial<StepTelemetry> = {}): StepTelemetry => ({
+  step: s,
+  loss: [2 - s * 0.1, 5],
+  pTrue: [0.9 - s * 0.05, 0.5],
+  pTarget: [0.01 * s, 0.1],
+  top5: [[{ index: 1, p: 0.9 }], [{ index: 2, p: 0.5 }]],
+  deltaL2: [0.1 * s, 0.2],
+  deltaLinf: [0.01 * s, 0.02],
+  gradNorm: [1, 1],
+  ...over
+})
+
+describe('LinkedParams', () => {
+  it('moves both sides together while linked and only one side when unlinked', () => {
+    const p = new LinkedParams({ eps: 1, steps: 5 })
+    p.set('robust', 'eps', 2)
+    expect(p.get('standard').eps).toBe(2)
+    expect(p.get('robust').eps).toBe(2)
+    p.setLinked(false)
+    p.set('robust', 'eps', 3)
+    expect(p.get('standard').eps).toBe(2)
+    expect(p.get('robust').eps).toBe(3)
+  })
+
+  it('re-linking copies the chosen side to the other', () => {
+    const p = new LinkedParams({ eps: 1, steps: 5 })
+    p.setLinked(false)
+    p.set('robust', 'eps', 7)
+    p.setLinked(true, 'robust')
+    expect(p.snapshot('standard')).toEqual({ eps: 7, steps: 5 })
+  })
+})
+
+describe('ε scaling (science.md §8)', () => {
+  it('carries 224² values to 32² by 1/7 and leaves 224² alone', () => {
+    expect(labScale(fakeModel('standard', 32))).toBeCloseTo(1 / 7, 6)
+    expect(labScale(fakeModel('standard', 224))).toBe(1)
+  })
+
+  it('states the per-value RMS change and when the ball is inactive', () => {
+    expect(epsHint(0.5, 'l2', fakeModel('standard', 32))).toContain('2.3/255')
+    expect(epsHint(100, 'l2', fakeModel('standard', 32))).toContain('inactive')
+    expect(epsHint(8 / 255, 'linf', fakeModel('standard', 32))).toContain('8/255')
+  })
+
+  it('maps class names case-insensitively with a fallback index', () => {
+    expect(classByName(['cat', 'Frog'], ['turtle', 'frog'], 0)).toBe(1)
+    expect(classByName(['cat', 'dog'], ['turtle'], 1)).toBe(1)
+    expect(classByName(['cat', 'dog'], ['turtle'], 324)).toBe(0)
+  })
+})
+
+describe('attack presets', () => {
+  it('lab-exact scales ε 1.25 / step 0.5 to 32² and turns random start and use-best off', () => {
+    const { patch, note } = labExactPreset(fakeModel('standard', 32))
+    expect(patch.eps).toBeCloseTo(1.25 / 7, 3)
+    expect(patch.stepSize).toBeCloseTo(0.5 / 7, 3)
+    expect(patch).toMatchObject({ steps: 20, randomStart: false, useBest: false, restarts: 0 })
+    expect(note).toContain('scaled')
+  })
+
+  it('evaluation uses random start, use-best and step 2.5·ε/steps', () => {
+    const { patch } = evaluationPreset({ eps: 0.5, steps: 20 })
+    expect(patch).toMatchObject({ randomStart: true, useBest: true })
+    expect(patch.stepSize).toBeCloseTo(0.0625, 6)
+  })
+
+  it('applying a preset then moving a slider marks the parameters custom', () => {
+    const s = new AttackState()
+    s.applyPreset('lab-exact', fakeModel('standard', 32))
+    expect(s.preset).toBe('lab-exact')
+    expect(s.params.robust.eps).toBeCloseTo(0.1786, 3)
+    s.set('standard', 'steps', 7)
+    expect(s.preset).toBe('custom')
+    expect(s.params.robust.steps).toBe(7)
+  })
+})
+
+describe('side-by-side requests', () => {
+  const pair = { standard: fakeModel('standard', 32), robust: fakeModel('robust', 32) }
+  const batchFor = (m: ModelInfo) => ({ data: new Float32Array(m.input.height * m.input.width * 3), shape: [1, m.input.height, m.input.width, 3] as [number, number, number, number] })
+  const toMethod = (f: typeof DEFAULT_ATTACK) => ({ method: 'attack' as const, ...f })
+
+  it('linked parameters give one twin run over both models', () => {
+    const p = new LinkedParams({ ...DEFAULT_ATTACK })
+    const jobs = sideBySideRequests(pair, p, batchFor, toMethod)
+    expect(jobs).toHaveLength(1)
+    expect(jobs[0].request.models).toEqual(['standard-id', 'robust-id'])
+    expect(jobs[0].roles).toEqual(['standard', 'robust'])
+  })
+
+  it('unlinked parameters give one job per model with its own values', () => {
+    const p = new LinkedParams({ ...DEFAULT_ATTACK })
+    p.setLinked(false)
+    p.set('robust', 'eps', 1)
+    const jobs = sideBySideRequests(pair, p, batchFor, toMethod)
+    expect(jobs.map((j) => j.request.models)).toEqual([['standard-id'], ['robust-id']])
+    expect((jobs[1].request.params as { eps: number }).eps).toBe(1)
+    expect((jobs[0].request.params as { eps: number }).eps).toBe(0.5)
+  })
+
+  it('a single installed model still gets a job', () => {
+    const jobs = sideBySideRequests({ robust: pair.robust }, new LinkedParams({ ...DEFAULT_ATTACK }), batchFor, toMethod)
+    expect(jobs).toHaveLength(1)
+    expect(jobs[0].request.models).toEqual(['robust-id'])
+  })
+
+  it('models of different input sizes get separate batches even when linked', () => {
+    const mixed = { standard: fakeModel('standard', 32), robust: fakeModel('robust', 64) }
+    const jobs = sideBySideRequests(mixed, new LinkedParams({ ...DEFAULT_ATTACK }), batchFor, toMethod)
+    expect(jobs.map((j) => j.request.images.shape[1])).toEqual([32, 64])
+  })
+})
+
+describe('telemetry → chart series', () => {
+  it('extracts one image\'s curves with ‖δ‖/ε as the budget used', () => {
+    const s = telemetrySeries([step(1), step(2)], 0, 0.4, 'l2')
+    expect(s.steps).toEqual([1, 2])
+    expect(s.loss[1]).toBeCloseTo(1.8)
+    expect(s.budget[1]).toBeCloseTo(0.5)
+    expect(s.pTarget).toEqual([0.01, 0.02])
+  })
+
+  it('uses the L∞ norm for L∞ attacks and collapses a repeated step to its latest entry', () => {
+    const s = telemetrySeries([step(1), step(1, { deltaLinf: [0.03, 0] }), step(2)], 0, 0.03, 'linf')
+    expect(s.steps).toEqual([1, 2])
+    expect(s.budget[0]).toBeCloseTo(1)
+  })
+
+  it('finds the telemetry at or before a kept iterate\'s step', () => {
+    expect(telemetryAt([step(1), step(3), step(5)], 4)?.step).toBe(3)
+    expect(telemetryAt([step(2)], 1)).toBeUndefined()
+  })
+
+  it('reads top-1 and the flip text', () => {
+    const pred = { probabilities: new Float32Array([0.1, 0.7, 0.2, 0.6, 0.3, 0.1]), classes: 3 }
+    expect(top1(pred, 1)).toEqual({ index: 0, p: expect.closeTo(0.6, 5) })
+    expect(flipText({ flippedAt: [4], targetClass: 2 }, 0, ['a', 'b', 'c'])).toBe('reached “c” at step 4')
+    expect(flipText({ flippedAt: [null], targetClass: null }, 0, [])).toBe('prediction never flipped')
+  })
+})

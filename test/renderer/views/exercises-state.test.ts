@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { EXERCISES, resolveAttackExercise, resolveFeatureVizExercise, type AttackExercise, type FeatureVizExercise } from '../../../src/renderer/src/lib/exercises'
+import { ExercisesState } from '../../../src/renderer/src/state/exercises.svelte'
+import { fakeModel } from './fixtures'
+
+const byId = (id: string) => EXERCISES.find((e) => e.id === id)!
+
+describe('exercise definitions (science.md §1)', () => {
+  it('cover I–VI and both bonuses in order', () => {
+    expect(EXERCISES.map((e) => e.id)).toEqual(['I', 'II', 'III', 'IV', 'V', 'VI.1', 'VI.2', 'bonus-I', 'bonus-II'])
+    for (const e of EXERCISES) expect(e.choices.map((c) => c.id)).toContain(e.expected)
+  })
+
+  it('III scales the lab\'s ε 1.25 / step 0.5 for 32² and maps the butterfly target onto CIFAR', () => {
+    const r = resolveAttackExercise(byId('III') as AttackExercise, fakeModel('standard', 32))
+    expect(r.patch.eps).toBeCloseTo(0.1786, 3)
+    expect(r.patch.stepSize).toBeCloseTo(0.0714, 3)
+    expect(r.patch).toMatchObject({ steps: 20, targeted: true, randomStart: false, useBest: false })
+    expect(r.targetName).toBe('bird')
+    expect(r.notes.join(' ')).toContain('√(d/d₂₂₄)')
+    expect(r.notes.join(' ')).toContain('cabbage butterfly')
+  })
+
+  it('V keeps ε 100 / step 5 at 224² and targets a class named primate when the model has one', () => {
+    const rin = { ...fakeModel('robust', 224), classes: ['dog', 'cat', 'frog', 'turtle', 'bird', 'primate', 'fish', 'crab', 'insect'] }
+    const r = resolveAttackExercise(byId('V') as AttackExercise, rin)
+    expect(r.patch).toMatchObject({ eps: 100, stepSize: 5, targetClass: 5 })
+    expect(r.notes).toEqual([])
+  })
+
+  it('bonus I starts from σ = 1 noise for 200 steps; the coordinate stays inside a small representation', () => {
+    const r = resolveFeatureVizExercise(byId('bonus-I') as FeatureVizExercise, fakeModel('robust', 32, 64))
+    expect(r.patch).toMatchObject({ start: 'noise', noiseSigma: 1, steps: 200, feature: 63 })
+    expect(r.notes.join(' ')).toContain('#63')
+  })
+})
+
+describe('exercise sequencing', () => {
+  it('enables Run only after a prediction and shows the verdict only after the run', () => {
+    const s = new ExercisesState()
+    expect(s.canRun).toBe(false)
+    s.predict('no')
+    expect(s.canRun).toBe(true)
+    expect(s.verdict).toBeNull()
+    s.markDone()
+    expect(s.verdict).toBe('matched')
+  })
+
+  it('rejects a choice the exercise does not offer', () => {
+    expect(() => new ExercisesState().predict('maybe')).toThrow(/no choice/)
+  })
+
+  it('keeps predictions per exercise while moving through the sequence, clamped at both ends', () => {
+    const s = new ExercisesState()
+    s.predict('yes')
+    s.next()
+    expect(s.current.id).toBe('II')
+    expect(s.canRun).toBe(false)
+    s.previous()
+    s.previous()
+    expect(s.isFirst).toBe(true)
+    expect(s.prediction).toBe('yes')
+    s.go(99)
+    expect(s.isLast).toBe(true)
+    expect(s.current.id).toBe('bonus-II')
+  })
+})
