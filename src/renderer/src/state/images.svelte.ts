@@ -1,0 +1,176 @@
+/**
+ * The loaded images: decoded pixels, the crop that goes to the model, the current image, intake errors.
+ * Pixels live in $state.raw (never proxied); every change replaces the image object, so views that read
+ * `images.current` re-render and derived batches recompute.
+ */
+import type { ImageBatch } from '../../../shared/images'
+import type { SampleInfo } from '../../../shared/ipc'
+import { decodeImage, type Decoder } from '../lib/decode'
+import { ImageIntakeError } from '../lib/image-format'
+import { centerCrop, clampCrop, cropResizeRgb, rgbFloatToRgba, type Crop, type RgbaImage } from '../lib/resize'
+
+export type ImageSource = { kind: 'file' } | { kind: 'sample'; sampleId: string } | { kind: 'card' }
+
+export interface LoadedImage {
+  id: string
+  name: string
+  source: ImageSource
+  /** Expected class name, when known (samples.json label); null for user photos. */
+  label: string | null
+  /** Decoded, EXIF-oriented, downscaled to at most MAX_DECODED_SIDE. */
+  pixels: RgbaImage
+  crop: Crop
+  /** THUMB_SIZE² RGBA of the crop, for the strip (recomputed when the crop changes). */
+  thumb: Uint8ClampedArray<ArrayBuffer>
+}
+
+export const THUMB_SIZE = 64
+
+function thumbnail(pixels: RgbaImage, crop: Crop): Uint8ClampedArray<ArrayBuffer> {
+  return rgbFloatToRgba(cropResizeRgb(pixels, crop, THUMB_SIZE, THUMB_SIZE), THUMB_SIZE, THUMB_SIZE)
+}
+
+export interface IntakeError {
+  fileName: string
+  message: string
+}
+
+export interface ModelSize {
+  height: number
+  width: number
+}
+
+export class ImagesState {
+  images = $state.raw<LoadedImage[]>([])
+  currentId = $state<string | null>(null)
+  /** Problems with the last intake (each names its file); existing images are never touched by a failure. */
+  errors = $state.raw<IntakeError[]>([])
+  samples = $state.raw<SampleInfo[]>([])
+  busy = $state(false)
+
+  readonly current: LoadedImage | null = $derived(this.images.find((i) => i.id === this.currentId) ?? null)
+
+  #nextId = 1
+  readonly #decode: Decoder
+
+  constructor(decode: Decoder = decodeImage) {
+    this.#decode = decode
+  }
+
+  /** Decode and add image files (unsupported / corrupt / huge ones are reported in `errors`). Returns the new ids. */
+  async add(files: Iterable<File>): Promise<string[]> {
+    const list = [...files]
+    return this.#intake(list.map((f) => ({ name: f.name, source: { kind: 'file' } as const, label: null, read: async () => new Uint8Array(await f.arrayBuffer()) })))
+  }
+
+  /** Add decoded-from-bytes images (samples, experiment cards). */
+  async addBytes(entries: { name: string; bytes: Uint8Array<ArrayBuffer>; source: ImageSource; label?: string | null; crop?: Crop }[]): Promise<string[]> {
+    return this.#intake(entries.map((e) => ({ name: e.name, source: e.source, label: e.label ?? null, crop: e.crop, read: async () => e.bytes })))
+  }
+
+  async loadSampleList(): Promise<SampleInfo[]> {
+    try {
+      this.samples = await window.api.invoke('samples:list')
+    } catch (err) {
+      this.errors = [{ fileName: 'samples', message: `could not list the sample photos: ${errorMessage(err)}` }]
+    }
+    return this.samples
+  }
+
+  /** Load bundled samples by id (skips those already loaded). */
+  async addSamples(sampleIds: string[]): Promise<string[]> {
+    const loaded = new Set(this.images.flatMap((i) => (i.source.kind === 'sample' ? [i.source.sampleId] : [])))
+    const wanted = sampleIds.filter((id) => !loaded.has(id))
+    const infos = new Map(this.samples.map((s) => [s.id, s]))
+    return this.#intake(
+      wanted.map((id) => ({
+        name: infos.get(id)?.title ?? id,
+        source: { kind: 'sample', sampleId: id } as const,
+        label: infos.get(id)?.label ?? null,
+        read: async () => {
+          const bytes = await window.api.invoke('samples:read', id)
+          return new Uint8Array(bytes)
+        }
+      }))
+    )
+  }
+
+  async #intake(entries: { name: string; source: ImageSource; label: string | null; crop?: Crop; read: () => Promise<Uint8Array<ArrayBuffer>> }[]): Promise<string[]> {
+    if (entries.length === 0) return []
+    this.busy = true
+    const errors: IntakeError[] = []
+    const added: LoadedImage[] = []
+    try {
+      for (const entry of entries) {
+        try {
+          const pixels = await this.#decode(entry.name, await entry.read())
+          const crop = entry.crop ? clampCrop(entry.crop, pixels.width, pixels.height) : centerCrop(pixels.width, pixels.height)
+          added.push({ id: `img-${this.#nextId++}`, name: entry.name, source: entry.source, label: entry.label, pixels, crop, thumb: thumbnail(pixels, crop) })
+        } catch (err) {
+          errors.push({ fileName: entry.name, message: err instanceof ImageIntakeError ? err.message : `${entry.name}: ${errorMessage(err)}` })
+        }
+      }
+    } finally {
+      this.busy = false
+    }
+    this.errors = errors
+    if (added.length > 0) {
+      this.images = [...this.images, ...added]
+      this.currentId = added[0].id
+    }
+    return added.map((i) => i.id)
+  }
+
+  select(id: string): void {
+    if (this.images.some((i) => i.id === id)) this.currentId = id
+  }
+
+  remove(id: string): void {
+    const index = this.images.findIndex((i) => i.id === id)
+    if (index < 0) return
+    this.images = this.images.filter((i) => i.id !== id)
+    if (this.currentId === id) this.currentId = this.images[Math.min(index, this.images.length - 1)]?.id ?? null
+  }
+
+  clearErrors(): void {
+    this.errors = []
+  }
+
+  setCrop(id: string, crop: Crop): void {
+    this.images = this.images.map((i) => {
+      if (i.id !== id) return i
+      const next = clampCrop(crop, i.pixels.width, i.pixels.height)
+      return next.x === i.crop.x && next.y === i.crop.y && next.size === i.crop.size ? i : { ...i, crop: next, thumb: thumbnail(i.pixels, next) }
+    })
+  }
+
+  resetCrop(id: string): void {
+    const image = this.get(id)
+    if (image) this.setCrop(id, centerCrop(image.pixels.width, image.pixels.height))
+  }
+
+  get(id: string): LoadedImage | undefined {
+    return this.images.find((i) => i.id === id)
+  }
+
+  /** Crop + resize the given images to the model's size → one NHWC batch in [0,1]. Throws on an unknown id. */
+  toBatch(ids: readonly string[], size: ModelSize): ImageBatch {
+    const per = size.height * size.width * 3
+    const data = new Float32Array(ids.length * per)
+    ids.forEach((id, n) => {
+      const image = this.get(id)
+      if (!image) throw new Error(`no loaded image with id ${id}`)
+      cropResizeRgb(image.pixels, image.crop, size.height, size.width, data, n * per)
+    })
+    return { data, shape: [ids.length, size.height, size.width, 3] }
+  }
+
+  /** The current image as a batch of one, or null when nothing is loaded. */
+  currentBatch(size: ModelSize): ImageBatch | null {
+    return this.current ? this.toBatch([this.current.id], size) : null
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
