@@ -1,0 +1,106 @@
+/**
+ * The engine: picks a backend, loads and caches models by id, runs one method per job.
+ * Created once per compute worker (src/main/compute/worker.ts), by the CLI, and by tests.
+ */
+import { readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import type { ModelInfo } from '../../shared/model-format'
+import type { BackendName, Engine, EngineJob, EngineOptions, RunContext } from './api'
+import { selectBackend } from './backend'
+import { readModelSpec, weightFilesSize } from './models/format'
+import { LoadedModel } from './models/load'
+import { runMethod } from './run'
+
+export type { Engine, EngineOptions } from './api'
+export { CancelledError } from './api'
+export { ModelFormatError } from './models/format'
+export { writeRandomModel } from './models/random'
+
+class TfjsEngine implements Engine {
+  private readonly models = new Map<string, Promise<LoadedModel>>()
+  private disposed = false
+
+  constructor(
+    readonly backend: BackendName,
+    private readonly modelsDir: string
+  ) {}
+
+  async listModels(): Promise<ModelInfo[]> {
+    let entries: string[]
+    try {
+      entries = (await readdir(this.modelsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
+    } catch {
+      return []
+    }
+    const out: ModelInfo[] = []
+    for (const name of entries.sort()) {
+      const dir = join(this.modelsDir, name)
+      try {
+        const spec = await readModelSpec(dir)
+        const { weightsManifest: _manifest, ...info } = spec
+        out.push({ ...info, sizeBytes: await weightFilesSize(dir, spec) })
+      } catch {
+        // not a model folder, or an invalid one: loading it by id reports the specific error
+      }
+    }
+    return out
+  }
+
+  private async modelDir(id: string): Promise<string> {
+    const direct = join(this.modelsDir, id)
+    try {
+      if ((await readModelSpec(direct)).id === id) return direct
+    } catch {
+      // fall through to a scan: the folder name may differ from the id
+    }
+    for (const info of await this.listModels()) {
+      if (info.id === id) {
+        const entries = await readdir(this.modelsDir)
+        for (const name of entries) {
+          try {
+            if ((await readModelSpec(join(this.modelsDir, name))).id === id) return join(this.modelsDir, name)
+          } catch {
+            // skip
+          }
+        }
+      }
+    }
+    return direct // loading reports why it is not a valid model
+  }
+
+  /** The cached model for `id`, loading (and warming up) on first use. */
+  model(id: string): Promise<LoadedModel> {
+    if (this.disposed) return Promise.reject(new Error('engine disposed'))
+    let pending = this.models.get(id)
+    if (!pending) {
+      pending = this.modelDir(id).then((dir) => LoadedModel.load(dir))
+      this.models.set(id, pending)
+      pending.catch(() => this.models.delete(id)) // a failed load is retried next time
+    }
+    return pending
+  }
+
+  async run(job: EngineJob, ctx: RunContext): ReturnType<Engine['run']> {
+    const started = performance.now()
+    const model = await this.model(job.modelId)
+    const result = await runMethod(model, job, ctx)
+    return {
+      result,
+      run: { modelId: model.id, weightsSha256: model.weightsSha256, backend: this.backend, ms: performance.now() - started }
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true
+    for (const pending of this.models.values()) pending.then((m) => m.dispose()).catch(() => {})
+    this.models.clear()
+  }
+}
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const backend = await selectBackend(options.backends)
+  // keep tfjs's "use tfjs-node" banner and kernel warnings off stdout in workers and the CLI
+  tf.env().set('PROD', true)
+  return new TfjsEngine(backend, options.modelsDir)
+}
