@@ -54,14 +54,14 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v)
   }
 
-  gaussianArray(n: number, std = 1): Float32Array {
+  gaussianArray(n: number, std = 1): Float32Array<ArrayBuffer> {
     const out = new Float32Array(n)
     for (let i = 0; i < n; i++) out[i] = this.gaussian() * std
     return out
   }
 
   /** U(lo, hi) per value. */
-  uniformArray(n: number, lo: number, hi: number): Float32Array {
+  uniformArray(n: number, lo: number, hi: number): Float32Array<ArrayBuffer> {
     const out = new Float32Array(n)
     for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * this.next()
     return out
