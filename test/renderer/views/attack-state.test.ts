@@ -95,7 +95,7 @@ describe('attack presets', () => {
 
 describe('side-by-side requests', () => {
   const pair = { standard: fakeModel('standard', 32), robust: fakeModel('robust', 32) }
-  const batchFor = (m: ModelInfo) => ({ data: new Float32Array(m.input.height * m.input.width * 3), shape: [1, m.input.height, m.input.width, 3] as [number, number, number, number] })
+  const batchFor = (m: ModelInfo) => ({ data: new Float32Array(m.input.height * m.input.width * 3), shape: [1, m.input.height, m.input.width, 3] as [number, number, number, 3] })
   const toMethod = (f: typeof DEFAULT_ATTACK) => ({ method: 'attack' as const, ...f })
 
   it('linked parameters give one twin run over both models', () => {

@@ -4,6 +4,7 @@
  * view and exercises, which reuse them.
  */
 import type { AttackParams, AttackResult, JobRequestInput, StepTelemetry } from '../../../shared/jobs'
+import type { ChartConfiguration } from 'chart.js'
 import type { ImageBatch } from '../../../shared/images'
 import type { ModelInfo } from '../../../shared/model-format'
 import { LinkedParams, fmt, labScale, pairRoles, type PairModels, type Role } from '../views/attack/linked.svelte'
@@ -189,4 +190,54 @@ export class AttackState {
     this.preset = 'custom'
     this.presetNote = ''
   }
+}
+
+// ───────────────────────── chart and perturbation display ─────────────────────────
+
+/** Line-chart config for one model's attack: loss on the left axis; p(true), p(target), ‖δ‖/ε on [0,1] at the right. */
+export function attackChartConfig(series: AttackSeries, opts: { title: string; targeted: boolean; threat: 'l2' | 'linf' }): ChartConfiguration<'line'> {
+  const norm = opts.threat === 'l2' ? '‖δ‖₂ / ε' : '‖δ‖∞ / ε'
+  const datasets: ChartConfiguration<'line'>['data']['datasets'] = [
+    { label: 'loss (CE)', data: series.loss, yAxisID: 'loss', borderColor: '#e4572e', backgroundColor: '#e4572e', pointRadius: 0, borderWidth: 2 },
+    { label: 'p(true)', data: series.pTrue, yAxisID: 'p', borderColor: '#2e86de', backgroundColor: '#2e86de', pointRadius: 0, borderWidth: 2 }
+  ]
+  if (opts.targeted) {
+    datasets.push({ label: 'p(target)', data: series.pTarget, yAxisID: 'p', borderColor: '#17a34a', backgroundColor: '#17a34a', pointRadius: 0, borderWidth: 2 })
+  }
+  datasets.push({ label: norm, data: series.budget, yAxisID: 'p', borderColor: '#9b59b6', backgroundColor: '#9b59b6', borderDash: [5, 4], pointRadius: 0, borderWidth: 2 })
+  return {
+    type: 'line',
+    data: { labels: series.steps, datasets },
+    options: {
+      plugins: { title: { display: true, text: opts.title }, legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+      scales: {
+        x: { title: { display: true, text: 'step' } },
+        loss: { type: 'linear', position: 'left', title: { display: true, text: 'loss' } },
+        p: { type: 'linear', position: 'right', min: 0, max: 1.05, title: { display: true, text: 'probability, ‖δ‖/ε' }, grid: { drawOnChartArea: false } }
+      }
+    }
+  }
+}
+
+/**
+ * An amplified picture of a perturbation for display: 0.5 + a·δ with a = 0.5 / max|δ| (so the largest change
+ * spans the full range), and the factor a itself (stated on screen). One image of a batch; `factor` can be
+ * forced so the scrubber's iterates share the final result's scale.
+ */
+export function amplify(delta: Float32Array, image: number, perImage: number, factor?: number): { pixels: Float32Array; factor: number } {
+  const src = delta.subarray(image * perImage, (image + 1) * perImage)
+  let max = 0
+  for (let i = 0; i < src.length; i++) max = Math.max(max, Math.abs(src[i]))
+  const a = factor ?? (max > 0 ? 0.5 / max : 1)
+  const pixels = new Float32Array(src.length)
+  for (let i = 0; i < src.length; i++) pixels[i] = Math.min(1, Math.max(0, 0.5 + a * src[i]))
+  return { pixels, factor: a }
+}
+
+/** iterate − original for one image (the perturbation at a kept step). */
+export function iterateDelta(iterate: Float32Array, original: Float32Array, image: number, perImage: number): Float32Array {
+  const out = new Float32Array(perImage)
+  const base = image * perImage
+  for (let i = 0; i < perImage; i++) out[i] = iterate[base + i] - original[base + i]
+  return out
 }

@@ -1,0 +1,79 @@
+/**
+ * Runs for a side-by-side view: one twin job when the parameters are linked, one job per model when they are not.
+ * JobRunner runs one job at a time, so this holds one runner per job and answers per model id, whichever runner
+ * ran it. Status, progress and ETA are aggregated for the run bar.
+ */
+import type { JobFinishedEvent } from '../../../../shared/ipc'
+import type { JobRequestInput, Method, ResultFor, StepTelemetry } from '../../../../shared/jobs'
+import { JobRunner, type JobStatus } from '../../state/jobs.svelte'
+
+export class SideRuns {
+  readonly runners: JobRunner[]
+  /** How many runners the last run used. */
+  used = $state(0)
+
+  constructor(count = 2) {
+    this.runners = Array.from({ length: count }, () => new JobRunner())
+  }
+
+  get active(): JobRunner[] {
+    return this.runners.slice(0, this.used)
+  }
+
+  get status(): JobStatus {
+    const list = this.active.map((r) => r.status)
+    if (list.length === 0) return 'idle'
+    if (list.includes('running')) return 'running'
+    if (list.includes('failed')) return 'failed'
+    if (list.includes('cancelled')) return 'cancelled'
+    return list.every((s) => s === 'done') ? 'done' : 'idle'
+  }
+
+  get running(): boolean {
+    return this.status === 'running'
+  }
+
+  get error(): string | null {
+    return this.active.map((r) => r.error).find((e) => e !== null) ?? null
+  }
+
+  get fraction(): number {
+    const list = this.active
+    return list.length ? list.reduce((a, r) => a + r.fraction, 0) / list.length : 0
+  }
+
+  get etaMs(): number | null {
+    const etas = this.active.map((r) => r.etaMs).filter((v): v is number => v !== null)
+    return etas.length ? Math.max(...etas) : null
+  }
+
+  /** Start every job at once; resolves when all settled (null entries = failed or cancelled). */
+  async run(requests: JobRequestInput[]): Promise<(JobFinishedEvent | null)[]> {
+    if (requests.length > this.runners.length) throw new Error(`at most ${this.runners.length} jobs at once`)
+    await this.cancel()
+    this.used = requests.length
+    return Promise.all(requests.map((req, i) => this.runners[i].run(req)))
+  }
+
+  async cancel(): Promise<void> {
+    await Promise.all(this.active.map((r) => r.cancel()))
+  }
+
+  #runnerFor(modelId: string): JobRunner | undefined {
+    return this.active.find((r) => r.request?.models.includes(modelId))
+  }
+
+  result<M extends Method>(modelId: string, method: M): ResultFor<M> | null {
+    return this.#runnerFor(modelId)?.result(modelId, method) ?? null
+  }
+
+  /** Live telemetry received so far for one model (throttled by main; the result carries every step). */
+  telemetry(modelId: string): StepTelemetry[] {
+    return this.#runnerFor(modelId)?.telemetry[modelId] ?? []
+  }
+
+  /** The image batch sent to one model in the last run. */
+  images(modelId: string): JobRequestInput['images'] | null {
+    return this.#runnerFor(modelId)?.request?.images ?? null
+  }
+}
