@@ -1,21 +1,32 @@
 /** Persisted user settings: schema with defaults. Main validates every write; a corrupt file is reset to these. */
 import { z } from 'zod'
 
-export const SettingsSchema = z.object({
-  theme: z.enum(['system', 'light', 'dark']).default('system'),
+const fields = {
+  theme: z.enum(['system', 'light', 'dark']),
   /** Compute workers; null = derived from the cores available (at least 1). */
-  workers: z.number().int().min(1).max(32).nullable().default(null),
+  workers: z.number().int().min(1).max(32).nullable(),
   /** Visualization preset id (src/shared/presets.ts). */
-  preset: z.string().max(64).default('lab'),
+  preset: z.string().max(64),
   /** Last parameters per view, as the view stored them. */
-  views: z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.string().max(256), z.boolean(), z.null()]))).default({}),
+  views: z.record(z.string().max(64), z.record(z.string().max(64), z.union([z.number(), z.string().max(256), z.boolean(), z.null()]))),
   /** Link parameters of the standard and robust panels. */
-  linked: z.boolean().default(true),
+  linked: z.boolean(),
   /** Last selected model pair. */
-  pair: z.string().max(128).nullable().default(null)
+  pair: z.string().max(128).nullable()
+}
+
+export const SettingsSchema = z.object({
+  theme: fields.theme.default('system'),
+  workers: fields.workers.default(null),
+  preset: fields.preset.default('lab'),
+  views: fields.views.default({}),
+  linked: fields.linked.default(true),
+  pair: fields.pair.default(null)
 })
 
 export type Settings = z.infer<typeof SettingsSchema>
-export const SettingsPatchSchema = SettingsSchema.partial().strict()
+// built from the fields without defaults: zod 4's .partial() keeps .default(), which would turn every patch into
+// a full reset of the keys it does not name
+export const SettingsPatchSchema = z.object(fields).partial().strict()
 export type SettingsPatch = z.infer<typeof SettingsPatchSchema>
 export const defaultSettings = (): Settings => SettingsSchema.parse({})
