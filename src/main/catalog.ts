@@ -1,0 +1,84 @@
+/**
+ * What main knows about models and samples on disk, read directly (no worker round trip): model.json files under
+ * modelsDir validated with ModelSpecSchema, and resources/samples/samples.json. Invalid entries are skipped with a
+ * warning, never fatal: one broken model must not hide the others.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { z } from 'zod'
+import type { SampleInfo } from '../shared/ipc'
+import { ModelSpecSchema, type ModelInfo } from '../shared/model-format'
+
+export type Warn = (message: string) => void
+
+export async function listModels(modelsDir: string, warn: Warn = console.warn): Promise<ModelInfo[]> {
+  let entries: string[]
+  try {
+    entries = (await readdir(modelsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
+  } catch {
+    return [] // no models folder yet
+  }
+  const models: ModelInfo[] = []
+  for (const name of entries.sort()) {
+    const dir = join(modelsDir, name)
+    let raw: unknown
+    try {
+      raw = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'))
+    } catch {
+      continue // not a model folder (no or unreadable model.json)
+    }
+    const parsed = ModelSpecSchema.safeParse(raw)
+    if (!parsed.success) {
+      warn(`skipping model '${name}': ${parsed.error.issues[0]?.message ?? 'invalid model.json'}`)
+      continue
+    }
+    const { weightsManifest, ...info } = parsed.data
+    let sizeBytes = 0
+    try {
+      for (const path of weightsManifest.flatMap((g) => g.paths)) sizeBytes += (await stat(join(dir, path))).size
+    } catch (error) {
+      warn(`skipping model '${name}': missing weight file (${(error as Error).message})`)
+      continue
+    }
+    models.push({ ...info, sizeBytes })
+  }
+  return models
+}
+
+const SampleInfoSchema = z.object({
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  title: z.string(),
+  label: z.string().nullable(),
+  source: z.string(),
+  license: z.string()
+}) satisfies z.ZodType<SampleInfo>
+
+export async function listSamples(samplesDir: string, warn: Warn = console.warn): Promise<SampleInfo[]> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(await readFile(join(samplesDir, 'samples.json'), 'utf8'))
+  } catch {
+    return [] // no samples shipped (yet)
+  }
+  const parsed = z.array(z.unknown()).safeParse(raw)
+  if (!parsed.success) {
+    warn('samples.json is not an array; no samples listed')
+    return []
+  }
+  const samples: SampleInfo[] = []
+  for (const entry of parsed.data) {
+    const sample = SampleInfoSchema.safeParse(entry)
+    if (sample.success) samples.push(sample.data)
+    else warn(`skipping sample ${JSON.stringify(entry).slice(0, 80)}: ${sample.error.issues[0]?.message}`)
+  }
+  return samples
+}
+
+/** The bytes of a listed sample. Ids that samples.json does not list are refused (no path traversal). */
+export async function readSample(samplesDir: string, id: string): Promise<Uint8Array> {
+  const listed = await listSamples(samplesDir, () => {})
+  if (basename(id) !== id || !listed.some((s) => s.id === id)) throw new Error(`Unknown sample '${id}'`)
+  const bytes = await readFile(join(samplesDir, id))
+  // a plain Uint8Array (not a Node Buffer view into a shared pool): survives every transport as itself
+  return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))
+}

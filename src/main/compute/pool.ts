@@ -1,0 +1,263 @@
+/**
+ * Main's client of the compute workers: a fixed-size pool of long-lived worker_threads, a FIFO queue of engine jobs,
+ * cancellation, and replacement of crashed workers. Workers come from a factory so tests can inject scripts that
+ * crash, hang or fake the engine; the app passes the electron-vite `?nodeWorker` factory.
+ */
+import type { Worker } from 'node:worker_threads'
+import { CancelledError, type BackendName, type EngineJob } from '../engine/api'
+import type { JobProgress, MethodResult, ModelRunInfo } from '../../shared/jobs'
+import { WORKER_ID, type MainToWorker, type WorkerToMain } from './protocol'
+
+export type WorkerFactory = () => Worker
+
+export interface PoolOptions {
+  size: number
+  modelsDir: string
+  backends?: BackendName[]
+  wasmThreads?: number
+  /** A cancelled job's worker that has not answered within this time is terminated and replaced. */
+  cancelGraceMs?: number
+  /** Consecutive workers that die before `ready` before the pool gives up (instead of respawning forever). */
+  maxStartFailures?: number
+  log?: (message: string) => void
+}
+
+export interface RunOptions {
+  signal?: AbortSignal
+  onProgress?: (progress: JobProgress) => void
+}
+
+export interface EngineOutput {
+  result: MethodResult
+  run: ModelRunInfo
+}
+
+export interface PoolStats {
+  workers: number
+  ready: number
+  busy: number
+  queued: number
+  /** Workers replaced after a crash or a cancel that was not answered. */
+  replaced: number
+}
+
+export interface ComputePool {
+  readonly size: number
+  /** The backend the first worker picked; rejects when no worker can start. */
+  backend(): Promise<string>
+  run(job: EngineJob, options?: RunOptions): Promise<EngineOutput>
+  stats(): PoolStats
+  terminate(): Promise<void>
+}
+
+interface Task {
+  id: number
+  job: EngineJob
+  options: RunOptions
+  settled: boolean
+  resolve(out: EngineOutput): void
+  reject(error: Error): void
+  detach(): void
+}
+
+interface Slot {
+  worker: Worker
+  alive: boolean
+  ready: boolean
+  task: Task | null
+  /** Set while a cancelled task still occupies the worker; fires the replacement if it never answers. */
+  cancelTimer: ReturnType<typeof setTimeout> | null
+}
+
+export function createPool(factory: WorkerFactory, options: PoolOptions): ComputePool {
+  const size = Math.max(1, Math.floor(options.size))
+  const cancelGraceMs = options.cancelGraceMs ?? 10_000
+  const maxStartFailures = options.maxStartFailures ?? 3
+  const log = options.log ?? (() => {})
+  const slots: Slot[] = []
+  const queue: Task[] = []
+  let nextId = 1
+  let replaced = 0
+  let startFailures = 0
+  let terminated = false
+  let fatal: Error | null = null
+
+  let resolveBackend!: (backend: string) => void
+  let rejectBackend!: (error: Error) => void
+  const backendPromise = new Promise<string>((resolve, reject) => {
+    resolveBackend = resolve
+    rejectBackend = reject
+  })
+  backendPromise.catch(() => {}) // observed through backend(); never an unhandled rejection
+
+  function settle(task: Task, outcome: { out: EngineOutput } | { error: Error }): void {
+    if (task.settled) return
+    task.settled = true
+    task.detach()
+    if ('out' in outcome) task.resolve(outcome.out)
+    else task.reject(outcome.error)
+  }
+
+  function post(slot: Slot, message: MainToWorker, transfer: ArrayBuffer[] = []): void {
+    slot.worker.postMessage(message, transfer)
+  }
+
+  function spawn(): void {
+    const worker = factory()
+    const slot: Slot = { worker, alive: true, ready: false, task: null, cancelTimer: null }
+    slots.push(slot)
+    worker.on('message', (message: WorkerToMain) => onMessage(slot, message))
+    worker.on('error', (error: Error) => onCrash(slot, error.message))
+    worker.on('exit', (code: number) => onCrash(slot, `exited with code ${code}`))
+    post(slot, { id: WORKER_ID, type: 'init', modelsDir: options.modelsDir, backends: options.backends, wasmThreads: options.wasmThreads })
+  }
+
+  function retire(slot: Slot): void {
+    slot.alive = false
+    if (slot.cancelTimer) clearTimeout(slot.cancelTimer)
+    const index = slots.indexOf(slot)
+    if (index >= 0) slots.splice(index, 1)
+  }
+
+  function failEverything(error: Error): void {
+    fatal = error
+    rejectBackend(error)
+    for (const task of queue.splice(0)) settle(task, { error })
+  }
+
+  function onMessage(slot: Slot, message: WorkerToMain): void {
+    if (!slot.alive) return
+    if (message.id === WORKER_ID) {
+      if (message.type === 'ready') {
+        slot.ready = true
+        startFailures = 0
+        resolveBackend(message.backend)
+        dispatch()
+      } else if (message.type === 'error') {
+        // the engine cannot start in this worker (no backend, unreadable models dir): the same will happen in a
+        // fresh one, so stop instead of respawning
+        log(message.message)
+        retire(slot)
+        void slot.worker.terminate()
+        if (!slots.some((s) => s.ready)) failEverything(new Error(message.message))
+      }
+      return
+    }
+    const task = slot.task
+    if (!task || task.id !== message.id) return // a late message of a task already given up
+    switch (message.type) {
+      case 'progress':
+        if (!task.settled) task.options.onProgress?.(message.progress)
+        return
+      case 'result':
+        settle(task, { out: { result: message.result, run: message.run } })
+        break
+      case 'error':
+        settle(task, { error: message.cancelled ? new CancelledError() : new Error(message.message) })
+        break
+      default:
+        return
+    }
+    slot.task = null
+    if (slot.cancelTimer) clearTimeout(slot.cancelTimer)
+    slot.cancelTimer = null
+    dispatch()
+  }
+
+  function onCrash(slot: Slot, reason: string): void {
+    if (!slot.alive) return // already handled (error is followed by exit) or terminated on purpose
+    const wasReady = slot.ready
+    retire(slot)
+    if (slot.task) settle(slot.task, { error: new Error(`compute worker crashed: ${reason}`) })
+    if (terminated) return
+    log(`compute worker crashed (${reason}); starting a replacement`)
+    replaced++
+    if (!wasReady && ++startFailures >= maxStartFailures) {
+      // stop respawning; the pool carries on with the workers it has, if any
+      if (!slots.some((s) => s.ready)) failEverything(new Error(`compute workers keep crashing at start: ${reason}`))
+      return
+    }
+    spawn()
+    dispatch()
+  }
+
+  function dispatch(): void {
+    for (const slot of slots) {
+      if (!slot.alive || !slot.ready || slot.task || queue.length === 0) continue
+      const task = queue.shift()!
+      slot.task = task
+      // a copy per task: twin runs share the caller's pixels, and transferring detaches the buffer
+      const data = task.job.images.data.slice()
+      const job: EngineJob = { ...task.job, images: { data, shape: task.job.images.shape } }
+      post(slot, { id: task.id, type: 'run', job }, [data.buffer])
+    }
+  }
+
+  function cancel(task: Task): void {
+    if (task.settled) return
+    const queued = queue.indexOf(task)
+    if (queued >= 0) queue.splice(queued, 1)
+    settle(task, { error: new CancelledError() })
+    const slot = slots.find((s) => s.task === task)
+    if (!slot) return
+    // the worker stays busy until it answers; one that never does is replaced
+    post(slot, { id: task.id, type: 'cancel' })
+    slot.cancelTimer = setTimeout(() => {
+      if (!slot.alive || slot.task !== task) return
+      log(`compute worker did not stop job ${task.id} within ${cancelGraceMs} ms; replacing it`)
+      retire(slot)
+      replaced++
+      void slot.worker.terminate()
+      if (!terminated) {
+        spawn()
+        dispatch()
+      }
+    }, cancelGraceMs)
+  }
+
+  for (let i = 0; i < size; i++) spawn()
+
+  return {
+    size,
+    backend: () => backendPromise,
+    run(job, runOptions = {}) {
+      if (terminated) return Promise.reject(new Error('compute pool is shut down'))
+      if (fatal) return Promise.reject(fatal)
+      if (runOptions.signal?.aborted) return Promise.reject(new CancelledError())
+      return new Promise<EngineOutput>((resolve, reject) => {
+        const onAbort = (): void => cancel(task)
+        const task: Task = {
+          id: nextId++,
+          job,
+          options: runOptions,
+          settled: false,
+          resolve,
+          reject,
+          detach: () => runOptions.signal?.removeEventListener('abort', onAbort)
+        }
+        runOptions.signal?.addEventListener('abort', onAbort, { once: true })
+        queue.push(task)
+        dispatch()
+      })
+    },
+    stats: () => ({
+      workers: slots.length,
+      ready: slots.filter((s) => s.ready).length,
+      busy: slots.filter((s) => s.task).length,
+      queued: queue.length,
+      replaced
+    }),
+    async terminate() {
+      terminated = true
+      const error = new Error('compute pool is shut down')
+      failEverything(error)
+      const all = slots.splice(0)
+      for (const slot of all) {
+        slot.alive = false
+        if (slot.cancelTimer) clearTimeout(slot.cancelTimer)
+        if (slot.task) settle(slot.task, { error })
+      }
+      await Promise.all(all.map((s) => s.worker.terminate()))
+    }
+  }
+}
