@@ -3,7 +3,9 @@
  * coordinate browser (pages of 64 coordinates with their activation on the current image) and the top-5 /
  * bottom-5 activating images among everything loaded.
  */
-import type { ActivationsResult, FeatureVizParams } from '../../../shared/jobs'
+import type { ChartConfiguration } from 'chart.js'
+import type { ActivationsResult, FeatureVizParams, StepTelemetry } from '../../../shared/jobs'
+import type { ImageBatch } from '../../../shared/images'
 import type { ModelInfo } from '../../../shared/model-format'
 import { LinkedParams, fmt, labScale } from '../views/attack/linked.svelte'
 
@@ -98,4 +100,30 @@ export class FeatureVizState {
     const { patch, note } = labFeatureVizPatch(model)
     this.apply({ ...patch, steps: LAB_FEATUREVIZ.steps }, note)
   }
+}
+
+/** Line-chart config of one model's run: the activation r_k per step (and the objective when it differs). */
+export function featureVizChartConfig(history: readonly StepTelemetry[], opts: { title: string; feature: number }): ChartConfiguration<'line'> {
+  const steps: number[] = []
+  const activation: number[] = []
+  for (const t of history) {
+    steps.push(t.step)
+    activation.push(t.activation?.[0] ?? t.loss[0])
+  }
+  return {
+    type: 'line',
+    data: {
+      labels: steps,
+      datasets: [{ label: `r_${opts.feature}(x)`, data: activation, borderColor: '#e4572e', backgroundColor: '#e4572e', pointRadius: 0, borderWidth: 2 }]
+    },
+    options: {
+      plugins: { title: { display: true, text: opts.title }, legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+      scales: { x: { title: { display: true, text: 'step' } }, y: { title: { display: true, text: 'activation' } } }
+    }
+  }
+}
+
+/** A one-image mid-gray batch: the seed image when the run starts from gray or noise and nothing is loaded. */
+export function grayBatch(height: number, width: number): ImageBatch {
+  return { data: new Float32Array(height * width * 3).fill(0.5), shape: [1, height, width, 3] }
 }
