@@ -141,6 +141,7 @@ export function decodeImage(bytes: Uint8Array, source: string): RgbaImage {
   const format = sniffFormat(bytes)
   if (format === 'png') {
     if (bytes.length < 24) throw new InputError(`${source}: corrupt PNG (truncated header)`)
+    if (String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new InputError(`${source}: corrupt PNG (no IHDR chunk first)`)
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
     checkPixels(view.getUint32(16), view.getUint32(20), source) // IHDR width/height, before decoding anything
     try {

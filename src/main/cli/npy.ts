@@ -7,7 +7,7 @@ import { InputError } from './errors'
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59] // \x93NUMPY
 
 export interface NpyArray {
-  data: Float32Array
+  data: Float32Array<ArrayBuffer>
   shape: number[]
 }
 

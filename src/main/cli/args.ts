@@ -1,0 +1,218 @@
+/**
+ * Command-line parsing for `npm run lab -- <command> …` with node:util parseArgs. Every command shares the common
+ * options; method options mirror the job parameters of src/shared/jobs.ts. Anything malformed is a UsageError
+ * (exit code 2). Whether a value is in range is left to JobRequestSchema where it can be, so the CLI and the app
+ * refuse the same things.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { UsageError } from './errors'
+
+export const COMMANDS = ['predict', 'saliency', 'attack', 'visualize', 'activations', 'evaluate', 'bench', 'models'] as const
+export type Command = (typeof COMMANDS)[number]
+
+type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string }
+
+const common: Record<string, OptionSpec> = {
+  model: { type: 'string', multiple: true, arg: 'ID|DIR', help: 'model id under --models-dir, or a model folder; twice for a twin run (default: the first model)' },
+  'models-dir': { type: 'string', arg: 'DIR', help: 'folder of model folders (default resources/models)' },
+  out: { type: 'string', arg: 'DIR', help: 'write PNGs, .npy arrays, CSV and result.json here' },
+  preset: { type: 'string', arg: 'ID', help: 'visualization preset: lab, smoothgrad, simonyan, diverging, perturbation' },
+  'shared-scale': { type: 'boolean', help: 'twin runs: one display scale computed from both models\' maps' },
+  seed: { type: 'string', arg: 'N', help: 'seed of every random choice (default 0)' },
+  json: { type: 'boolean', help: 'also print result.json to stdout' },
+  'input-npy': { type: 'string', arg: 'FILE', help: 'input images as a float32 NHWC .npy in [0,1] (instead of image files)' },
+  workers: { type: 'string', arg: 'N', help: 'run on N compute worker threads (default 0 = in this process)' },
+  backend: { type: 'string', arg: 'NAME', help: 'TF.js backend: wasm (default order: tensorflow-gpu, tensorflow, wasm, cpu) or cpu' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' }
+}
+
+const attackLike: Record<string, OptionSpec> = {
+  eps: { type: 'string', arg: 'E', help: 'radius of the ball, [0,1] pixel units (fractions such as 8/255 allowed)' },
+  step: { type: 'string', arg: 'S', help: 'step size' },
+  steps: { type: 'string', arg: 'N', help: 'number of steps' },
+  'keep-iterates': { type: 'string', arg: 'N', help: 'save N evenly spaced iterates (always the last) as .npy (default 0)' }
+}
+
+export const commandOptions: Record<Command, Record<string, OptionSpec>> = {
+  predict: { top: { type: 'string', arg: 'K', help: 'classes listed per image (default 5)' } },
+  saliency: {
+    gradient: { type: 'string', arg: 'loss|score', help: 'loss = ∇CE(f(x), y) (the lab, default); score = ∇f_y(x) (Simonyan, SmoothGrad)' },
+    class: { type: 'string', arg: 'K', help: 'class of the gradient (default: each model\'s top-1 prediction)' },
+    variant: { type: 'string', arg: 'V', help: 'none (default), smoothgrad, smoothgrad2, vargrad' },
+    n: { type: 'string', arg: 'N', help: 'noise samples (default 50; implies --variant smoothgrad)' },
+    sigma: { type: 'string', arg: 'F', help: 'noise σ as a fraction of the image range (default 0.15)' },
+    'clip-noisy': { type: 'boolean', help: 'clip x + noise to [0,1] before the model' }
+  },
+  attack: {
+    ...attackLike,
+    threat: { type: 'string', arg: 'l2|linf', help: 'threat model (default l2)' },
+    target: { type: 'string', arg: 'K', help: 'targeted attack toward class K (default: untargeted)' },
+    'true-class': { type: 'string', arg: 'K', help: 'true class for an untargeted attack (default: top-1 prediction)' },
+    'random-start': { type: 'boolean', help: 'start at a random point of the ball (robustness library semantics)' },
+    restarts: { type: 'string', arg: 'N', help: 'random restarts (default 0)' },
+    'use-best': { type: 'boolean', help: 'keep the best iterate per image instead of the last' }
+  },
+  visualize: {
+    ...attackLike,
+    feature: { type: 'string', arg: 'K', help: 'representation coordinate to maximize (required)' },
+    'fake-relu': { type: 'boolean', help: 'last ReLU is the identity in the backward pass' },
+    start: { type: 'string', arg: 'image|gray|noise', help: 'starting point (default: image when inputs are given, else gray)' },
+    'noise-sigma': { type: 'string', arg: 'F', help: 'σ of the noise start, clamp(0.5 + σn) (default 0.05)' },
+    count: { type: 'string', arg: 'N', help: 'images to optimize when starting from gray/noise without inputs (default 1)' }
+  },
+  activations: {
+    features: { type: 'string', arg: 'K,K,…', help: 'representation coordinates (default: all)' },
+    top: { type: 'string', arg: 'K', help: 'list the K most and least activating images per coordinate (default 5)' }
+  },
+  evaluate: {
+    data: { type: 'string', arg: 'DIR|FILE.tar.gz', help: 'class folders (named by class name or index), or a .tar.gz of them (required)' },
+    limit: { type: 'string', arg: 'N', help: 'use at most N images (evenly over classes, in file order)' },
+    threat: { type: 'string', arg: 'l2|linf', help: 'threat model (default l2)' },
+    'eps-list': { type: 'string', arg: 'E,E,…', help: 'radii (default l2: 0,0.25,0.5,1; linf: 0,2/255,4/255,8/255)' },
+    steps: { type: 'string', arg: 'N', help: 'PGD steps (default 20)' },
+    'step-factor': { type: 'string', arg: 'F', help: 'step = F·ε/steps (default 2.5)' },
+    'random-start': { type: 'boolean', help: 'random start' },
+    'minimal-eps': { type: 'boolean', help: 'also find each image\'s smallest flipping ε by bisection' },
+    'batch-size': { type: 'string', arg: 'N', help: 'images per engine job (default 100)' }
+  },
+  bench: {
+    soak: { type: 'string', arg: 'N', help: 'also run N consecutive small jobs and report tensor/heap growth' },
+    quick: { type: 'boolean', help: 'fewer repetitions (a smoke run, numbers are noisier)' },
+    width: { type: 'string', arg: 'W', help: 'width of the random CIFAR ResNet-18 used when no model is found (default 64)' }
+  },
+  models: {}
+}
+
+const summaries: Record<Command, string> = {
+  predict: 'top-k class probabilities',
+  saliency: 'gradient saliency maps (loss or class-score gradient; SmoothGrad, SmoothGrad², VarGrad)',
+  attack: 'PGD adversarial examples (L2 / L∞, targeted or not) with per-step telemetry',
+  visualize: 'feature visualization: maximize one representation coordinate',
+  activations: 'representation coordinates over a set of images (top- and bottom-k)',
+  evaluate: 'accuracy under PGD for a list of ε over labelled class folders or a .tar.gz',
+  bench: 'speed and memory benchmark; prints one JSON object',
+  models: 'list the models found in --models-dir'
+}
+
+export interface ParsedArgs {
+  command: Command
+  values: Record<string, string | boolean | string[] | undefined>
+  positionals: string[]
+}
+
+export function isCommand(value: string): value is Command {
+  return (COMMANDS as readonly string[]).includes(value)
+}
+
+function optionLines(options: Record<string, OptionSpec>): string[] {
+  return Object.entries(options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`
+    return `  ${flag.padEnd(34)} ${o.help}`
+  })
+}
+
+export function usage(command?: Command): string {
+  if (command) {
+    return [
+      `usage: npm run lab -- ${command} [options] ${command === 'bench' || command === 'models' || command === 'evaluate' ? '' : '[IMAGE|DIR …]'}`.trimEnd(),
+      '',
+      summaries[command],
+      '',
+      ...(Object.keys(commandOptions[command]).length ? [`${command} options:`, ...optionLines(commandOptions[command]), ''] : []),
+      'common options:',
+      ...optionLines(common)
+    ].join('\n')
+  }
+  return [
+    'usage: npm run lab -- <command> [options] [IMAGE|DIR …]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.padEnd(12)} ${summaries[c]}`),
+    '',
+    'npm run lab -- <command> --help shows the options of a command. Full reference: docs/cli.md'
+  ].join('\n')
+}
+
+export function parseCommandLine(argv: string[]): ParsedArgs | { help: true; command?: Command } {
+  const [first, ...rest] = argv
+  if (first === undefined) throw new UsageError('no command given')
+  if (first === '--help' || first === '-h' || first === 'help') return { help: true }
+  if (!isCommand(first)) throw new UsageError(`unknown command '${first}'`)
+  const options = { ...common, ...commandOptions[first] }
+  let parsed: ReturnType<typeof parseArgs>
+  try {
+    parsed = parseArgs({ args: rest, options: Object.fromEntries(Object.entries(options).map(([k, { help: _h, arg: _a, ...o }]) => [k, o])), allowPositionals: true, strict: true })
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
+  if (parsed.values.help) return { help: true, command: first }
+  return { command: first, values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals }
+}
+
+// ───────────────────────────── typed accessors ─────────────────────────────
+
+/** A number, or a fraction like 8/255. */
+export function parseNumber(name: string, text: string): number {
+  const fraction = /^\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\/\s*([\d.]+(?:e[-+]?\d+)?)\s*$/i.exec(text)
+  const value = fraction ? Number(fraction[1]) / Number(fraction[2]) : text.trim() === '' ? NaN : Number(text)
+  if (!Number.isFinite(value)) throw new UsageError(`--${name}: '${text}' is not a number`)
+  return value
+}
+
+export class Options {
+  constructor(private readonly values: ParsedArgs['values']) {}
+
+  string(name: string): string | undefined {
+    const v = this.values[name]
+    return typeof v === 'string' ? v : undefined
+  }
+
+  strings(name: string): string[] {
+    const v = this.values[name]
+    return Array.isArray(v) ? v : typeof v === 'string' ? [v] : []
+  }
+
+  flag(name: string): boolean {
+    return this.values[name] === true
+  }
+
+  number(name: string): number | undefined
+  number(name: string, fallback: number): number
+  number(name: string, fallback?: number): number | undefined {
+    const text = this.string(name)
+    return text === undefined ? fallback : parseNumber(name, text)
+  }
+
+  int(name: string): number | undefined
+  int(name: string, fallback: number): number
+  int(name: string, fallback?: number): number | undefined {
+    const text = this.string(name)
+    if (text === undefined) return fallback
+    if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`--${name}: '${text}' is not a non-negative integer`)
+    return Number(text)
+  }
+
+  numberList(name: string): number[] | undefined {
+    const text = this.string(name)
+    if (text === undefined) return undefined
+    const parts = text.split(',').map((s) => s.trim())
+    if (parts.some((p) => p === '')) throw new UsageError(`--${name}: empty entry in '${text}'`)
+    return parts.map((p) => parseNumber(name, p))
+  }
+
+  intList(name: string): number[] | undefined {
+    const list = this.numberList(name)
+    if (list?.some((v) => !Number.isInteger(v) || v < 0)) throw new UsageError(`--${name}: expected non-negative integers`)
+    return list
+  }
+
+  choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T
+  choice<T extends string>(name: string, allowed: readonly T[]): T | undefined
+  choice<T extends string>(name: string, allowed: readonly T[], fallback?: T): T | undefined {
+    const text = this.string(name)
+    if (text === undefined) return fallback
+    if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`--${name}: '${text}' is not one of ${allowed.join(', ')}`)
+    return text as T
+  }
+}

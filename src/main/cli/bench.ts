@@ -1,0 +1,4 @@
+import type { Context } from './context'
+export async function runBench(_ctx: Context): Promise<Record<string, unknown>> {
+  return {}
+}

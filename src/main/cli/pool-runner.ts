@@ -1,0 +1,21 @@
+/** The CLI on the house's compute pool: N long-lived worker threads, each with its own engine (engine-notes §6.1). */
+import createWorker from '../compute/worker?nodeWorker'
+import { createPool } from '../compute/pool'
+import type { Runner, RunnerOptions } from './runner'
+
+export async function createPoolRunner(options: RunnerOptions): Promise<Runner> {
+  const pool = createPool(() => createWorker({}), { size: options.workers, modelsDir: options.modelsDir, backends: options.backends })
+  let backend: string
+  try {
+    backend = await pool.backend()
+  } catch (e) {
+    await pool.terminate()
+    throw e
+  }
+  return {
+    backend,
+    workers: pool.size,
+    run: (job, o = {}) => pool.run(job, o),
+    dispose: () => pool.terminate()
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Where the CLI's engine jobs run: in this process (createEngine, the default) or on the house's worker pool
+ * (src/main/compute/pool.ts; `--workers N`). Both take the same EngineJob the app's workers take.
+ */
+import type { BackendName, EngineJob } from '../engine/api'
+import type { JobProgress, MethodResult, ModelRunInfo } from '../../shared/jobs'
+
+export interface RunnerOutput {
+  result: MethodResult
+  run: ModelRunInfo
+}
+
+export interface Runner {
+  readonly backend: string
+  /** 0 = in process. */
+  readonly workers: number
+  run(job: EngineJob, options?: { onProgress?: (p: JobProgress) => void; signal?: AbortSignal }): Promise<RunnerOutput>
+  dispose(): Promise<void>
+}
+
+export interface RunnerOptions {
+  modelsDir: string
+  workers: number
+  backends?: BackendName[]
+}
+
+export type RunnerFactory = (options: RunnerOptions) => Promise<Runner>
+
+export const createRunner: RunnerFactory = async (options) => {
+  if (options.workers > 0) {
+    // loaded only when asked for: the worker entry is an electron-vite `?nodeWorker` import (built CLI only)
+    const { createPoolRunner } = await import('./pool-runner')
+    return createPoolRunner(options)
+  }
+  const { createEngine } = await import('../engine/index')
+  const engine = await createEngine({ modelsDir: options.modelsDir, backends: options.backends })
+  return {
+    backend: engine.backend,
+    workers: 0,
+    run: (job, o = {}) => engine.run(job, { signal: o.signal ?? new AbortController().signal, onProgress: o.onProgress ?? (() => {}) }),
+    dispose: async () => engine.dispose()
+  }
+}
