@@ -204,3 +204,36 @@ export function formatEta(ms: number | null): string {
   const s = Math.max(0, Math.round(ms / 1000))
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`
 }
+
+/** What RunBar shows for one or several runners: the worst status, mean fraction, slowest ETA, cancel all. */
+export interface RunnerGroup {
+  status: JobStatus
+  running: boolean
+  fraction: number
+  etaMs: number | null
+  error: string | null
+  cancel(): Promise<void>
+}
+
+export function combineRunners(runners: readonly JobRunner[]): RunnerGroup {
+  const statuses = runners.map((r) => r.status)
+  const active = runners.filter((r) => r.status !== 'idle')
+  const status: JobStatus = statuses.includes('running')
+    ? 'running'
+    : statuses.includes('failed')
+      ? 'failed'
+      : statuses.includes('cancelled')
+        ? 'cancelled'
+        : active.length > 0
+          ? 'done'
+          : 'idle'
+  const etas = active.map((r) => r.etaMs).filter((v): v is number => v !== null)
+  return {
+    status,
+    running: status === 'running',
+    fraction: active.length ? active.reduce((a, r) => a + r.fraction, 0) / active.length : 0,
+    etaMs: etas.length ? Math.max(...etas) : null,
+    error: runners.map((r) => r.error).find((e) => e) ?? null,
+    cancel: async () => void (await Promise.all(runners.map((r) => r.cancel())))
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Re-open an experiment card: add its image with its crop, select its pair, store its parameters as the view's
+ * saved parameters (the view restores from there when it is (re)mounted). Returns the view to show and notes
+ * about anything that differs from when the card was written (a missing model, other weights).
+ */
+import { parseCard, dataUrlToBytes } from './export'
+import type { ImagesState } from '../state/images.svelte'
+import type { ModelsState } from '../state/models.svelte'
+import type { SettingsState } from '../state/settings.svelte'
+
+export interface OpenedCard {
+  view: string
+  warnings: string[]
+}
+
+export async function openCard(text: string, deps: { images: ImagesState; models: ModelsState; settings: SettingsState }): Promise<OpenedCard> {
+  const card = parseCard(text)
+  const warnings: string[] = []
+  if (card.pair) {
+    if (deps.models.pairs.some((p) => p.id === card.pair)) deps.models.selectPair(card.pair)
+    else warnings.push(`model pair ${card.pair} is not installed; showing ${deps.models.pair?.id ?? 'none'}`)
+  }
+  for (const m of card.models) {
+    const installed = deps.models.model(m.id)
+    if (!installed) warnings.push(`model ${m.id} is not installed`)
+    else if (m.weightsSha256 && installed.weightsSha256 && m.weightsSha256 !== installed.weightsSha256) {
+      warnings.push(`model ${m.id} has different weights than when the card was written`)
+    }
+  }
+  if (card.image) {
+    const ids = await deps.images.addBytes([
+      { name: card.image.name, bytes: dataUrlToBytes(card.image.png), source: { kind: 'card' }, label: card.image.label, crop: card.image.crop }
+    ])
+    if (ids.length === 0) warnings.push(`the card's image could not be decoded`)
+  }
+  deps.settings.setViewParams(card.view, card.params)
+  if (card.preset) deps.settings.set({ preset: card.preset })
+  return { view: card.view, warnings }
+}

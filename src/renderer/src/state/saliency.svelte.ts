@@ -1,0 +1,178 @@
+/**
+ * The Saliency view's parameters: one record per model role, linked by default (a change applies to both and one
+ * twin job runs, sharing seed and noise), unlinkable (then one job per model). Display options (preset,
+ * shared scale, overlay opacity) are not job parameters: changing them never recomputes.
+ * Persisted flat (settings.views.saliency is a record of primitives): `<role>.<key>` plus the display keys.
+ */
+import type { JobRequestInput, SaliencyParams } from '../../../shared/jobs'
+import { isPresetId, type PresetId } from '../../../shared/presets'
+import type { ViewParams } from './settings.svelte'
+import type { Role } from './models.svelte'
+
+export type Smoothing = 'none' | 'smoothgrad' | 'smoothgrad2' | 'vargrad'
+
+export interface SaliencyPanelParams {
+  gradient: 'loss' | 'score'
+  /** null = each model's own top-1 prediction. */
+  classIndex: number | null
+  smoothing: Smoothing
+  samples: number
+  /** Fraction of the image's range (x_max − x_min). */
+  sigma: number
+  clipNoisy: boolean
+  seed: number
+}
+
+export interface SaliencyDisplay {
+  preset: PresetId
+  sharedScale: boolean
+  overlay: boolean
+  opacity: number
+}
+
+export const SMOOTHING_LABELS: Record<Smoothing, string> = {
+  none: 'None (plain gradient)',
+  smoothgrad: 'SmoothGrad (mean)',
+  smoothgrad2: 'SmoothGrad² (mean of squares)',
+  vargrad: 'VarGrad (variance)'
+}
+
+export const defaultPanelParams = (): SaliencyPanelParams => ({
+  gradient: 'loss',
+  classIndex: null,
+  smoothing: 'none',
+  samples: 50,
+  sigma: 0.15,
+  clipNoisy: false,
+  seed: 0
+})
+
+/** Parameter presets (science.md §6): each states its convention. */
+export const SALIENCY_PRESETS: { id: string; label: string; note: string; params: Partial<SaliencyPanelParams>; display?: Partial<SaliencyDisplay> }[] = [
+  {
+    id: 'lab-vanilla',
+    label: 'Lab I / VI.1: vanilla loss gradient',
+    note: '∇ₓ CE(f(x), y), signed RGB ±3σ display (practicum exercise I)',
+    params: { gradient: 'loss', smoothing: 'none' },
+    display: { preset: 'lab' }
+  },
+  {
+    id: 'lab-smoothgrad',
+    label: 'Lab II: SmoothGrad N = 100, σ = 0.3',
+    note: 'raw mean of 100 loss gradients, σ = 0.3 absolute (30 % of a [0,1] range; practicum exercise II)',
+    params: { gradient: 'loss', smoothing: 'smoothgrad', samples: 100, sigma: 0.3 },
+    display: { preset: 'lab' }
+  },
+  {
+    id: 'paper',
+    label: 'SmoothGrad paper: N = 50, σ = 15 %',
+    note: 'class-score gradient, σ = 15 % of the range, |·| grayscale with p99 clip (Smilkov et al. 2017)',
+    params: { gradient: 'score', smoothing: 'smoothgrad', samples: 50, sigma: 0.15 },
+    display: { preset: 'smoothgrad' }
+  },
+  {
+    id: 'pair',
+    label: 'PAIR saliency: SG², N = 25, σ = 15 %',
+    note: 'GetSmoothedMask defaults: magnitude=True (SmoothGrad²), stdev_spread 0.15, 25 samples',
+    params: { gradient: 'score', smoothing: 'smoothgrad2', samples: 25, sigma: 0.15 },
+    display: { preset: 'smoothgrad' }
+  },
+  {
+    id: 'vargrad',
+    label: 'VarGrad: N = 50, σ = 15 %',
+    note: 'variance of 50 noisy class-score gradients (Adebayo et al. 2018)',
+    params: { gradient: 'score', smoothing: 'vargrad', samples: 50, sigma: 0.15 },
+    display: { preset: 'smoothgrad' }
+  }
+]
+
+const ROLE_KEYS: Role[] = ['standard', 'robust']
+
+export class SaliencyState {
+  linked = $state(true)
+  standard = $state<SaliencyPanelParams>(defaultPanelParams())
+  robust = $state<SaliencyPanelParams>(defaultPanelParams())
+  display = $state<SaliencyDisplay>({ preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6 })
+  /** The last applied parameter preset id ('' = custom). */
+  presetId = $state('')
+
+  constructor(saved?: ViewParams, defaultPreset?: string) {
+    if (defaultPreset && isPresetId(defaultPreset)) this.display.preset = defaultPreset
+    if (saved) this.restore(saved)
+  }
+
+  get(role: Role): SaliencyPanelParams {
+    return role === 'standard' ? this.standard : this.robust
+  }
+
+  /** Set one parameter: on both panels when linked, else on `role` only. */
+  set<K extends keyof SaliencyPanelParams>(role: Role, key: K, value: SaliencyPanelParams[K]): void {
+    for (const r of this.linked ? ROLE_KEYS : [role]) this.get(r)[key] = value
+    this.presetId = ''
+  }
+
+  setLinked(linked: boolean, from: Role = 'standard'): void {
+    this.linked = linked
+    if (linked) Object.assign(this.get(from === 'standard' ? 'robust' : 'standard'), $state.snapshot(this.get(from)))
+  }
+
+  applyPreset(id: string): void {
+    const preset = SALIENCY_PRESETS.find((p) => p.id === id)
+    if (!preset) return
+    for (const r of ROLE_KEYS) Object.assign(this.get(r), preset.params)
+    if (preset.display) Object.assign(this.display, preset.display)
+    this.presetId = id
+  }
+
+  /** The job parameters of one panel. */
+  jobParams(role: Role): SaliencyParams {
+    const p = this.get(role)
+    return {
+      method: 'saliency',
+      gradient: p.gradient,
+      classIndex: p.classIndex,
+      smoothing: p.smoothing === 'none' ? { kind: 'none' } : { kind: p.smoothing, samples: p.samples, sigma: p.sigma, clipNoisy: p.clipNoisy },
+      seed: p.seed
+    }
+  }
+
+  /**
+   * The jobs to run for the models of the pair: one twin job when linked (or a single model), else one job per
+   * model. Each entry lists its model ids.
+   */
+  requests(models: { id: string; role: Role }[], images: JobRequestInput['images']): JobRequestInput[] {
+    if (models.length === 0) return []
+    if (this.linked || models.length === 1) return [{ models: models.map((m) => m.id), images, params: this.jobParams(models[0].role) }]
+    return models.map((m) => ({ models: [m.id], images, params: this.jobParams(m.role) }))
+  }
+
+  /** Flat record for settings.views.saliency and experiment cards. */
+  toRecord(): ViewParams {
+    const record: ViewParams = { linked: this.linked, preset: this.display.preset, sharedScale: this.display.sharedScale, overlay: this.display.overlay, opacity: this.display.opacity, paramPreset: this.presetId }
+    for (const r of ROLE_KEYS) for (const [k, v] of Object.entries(this.get(r))) record[`${r}.${k}`] = v as number | string | boolean | null
+    return record
+  }
+
+  /** Restore from a record written by toRecord (unknown or ill-typed keys are ignored). */
+  restore(record: ViewParams): void {
+    if (typeof record.linked === 'boolean') this.linked = record.linked
+    if (typeof record.preset === 'string' && isPresetId(record.preset)) this.display.preset = record.preset
+    if (typeof record.sharedScale === 'boolean') this.display.sharedScale = record.sharedScale
+    if (typeof record.overlay === 'boolean') this.display.overlay = record.overlay
+    if (typeof record.opacity === 'number') this.display.opacity = Math.min(1, Math.max(0, record.opacity))
+    if (typeof record.paramPreset === 'string') this.presetId = record.paramPreset
+    const defaults = defaultPanelParams()
+    for (const r of ROLE_KEYS) {
+      const target = this.get(r)
+      for (const key of Object.keys(defaults) as (keyof SaliencyPanelParams)[]) {
+        const v = record[`${r}.${key}`]
+        if (v === undefined) continue
+        const expected = key === 'classIndex' ? (v === null || typeof v === 'number') : typeof v === typeof defaults[key]
+        if (!expected) continue
+        if (key === 'gradient' && v !== 'loss' && v !== 'score') continue
+        if (key === 'smoothing' && !(typeof v === 'string' && v in SMOOTHING_LABELS)) continue
+        ;(target as unknown as Record<string, unknown>)[key] = v
+      }
+    }
+  }
+}
