@@ -35,6 +35,8 @@ interface Common {
 export interface SaliencyExercise extends Common {
   view: 'saliency'
   params: Partial<Omit<SaliencyParams, 'method'>>
+  /** The Saliency view's parameter preset with these numbers (state/saliency.svelte.ts SALIENCY_PRESETS). */
+  saliencyPreset: 'lab-vanilla' | 'lab-smoothgrad'
 }
 
 export interface AttackExercise extends Common {
@@ -68,6 +70,7 @@ export const EXERCISES: readonly Exercise[] = [
     view: 'saliency',
     focus: 'standard',
     params: { gradient: 'loss', classIndex: null, smoothing: { kind: 'none' } },
+    saliencyPreset: 'lab-vanilla',
     prompt: 'The loss gradient ∇ₓ CE(f(x), y) shows which pixels change the loss fastest. The lab displays it signed, per channel, clipped at ±3σ.',
     question: 'Will the standard model\'s gradient look like the object?',
     choices: yesNo('Yes — the object\'s outline stands out', 'No — mostly speckled noise'),
@@ -81,6 +84,7 @@ export const EXERCISES: readonly Exercise[] = [
     view: 'saliency',
     focus: 'standard',
     params: { gradient: 'loss', classIndex: null, smoothing: { kind: 'smoothgrad', samples: 100, sigma: 0.3, clipNoisy: false } },
+    saliencyPreset: 'lab-smoothgrad',
     prompt: 'SmoothGrad averages the gradient over N noisy copies x + σ·n. The lab uses N = 100 and σ = 0.3 (30 % of the [0,1] range).',
     question: 'Compared with exercise I, will the averaged map be clearer?',
     choices: yesNo('Yes — averaging removes much of the noise', 'No — it looks the same'),
@@ -143,6 +147,7 @@ export const EXERCISES: readonly Exercise[] = [
     view: 'saliency',
     focus: 'robust',
     params: { gradient: 'loss', classIndex: null, smoothing: { kind: 'none' } },
+    saliencyPreset: 'lab-vanilla',
     prompt: 'Back to the plain loss gradient of exercise I — now compare the two panels.',
     question: 'Will the robust model\'s raw gradient be interpretable without smoothing?',
     choices: yesNo('Yes — aligned with edges and the object', 'No — noisy like the standard one'),

@@ -2,6 +2,7 @@
  * Robustness-curve state: a log-spaced ε grid, the true label of each image (the sample's label, else the user's
  * pick, else the standard model's clean prediction — the view says which), and the evaluate request.
  */
+import type { ChartConfiguration } from 'chart.js'
 import type { EvaluateParams, EvaluateResult } from '../../../shared/jobs'
 import type { ModelInfo } from '../../../shared/model-format'
 import { fmt, labScale } from '../views/attack/linked.svelte'
@@ -140,5 +141,26 @@ export class CurveState {
 
   resetFor(model: Pick<ModelInfo, 'input'> | undefined): void {
     this.form = defaultCurveForm(model, this.form.threat)
+  }
+}
+
+/** One chart for both models: accuracy (solid) and mean p(true) (dashed) against ε (log-spaced categories). */
+export function curveChartConfig(
+  lines: { label: string; color: string; result: Pick<EvaluateResult, 'epsList' | 'accuracy' | 'meanTrueProb'> }[],
+  threat: 'l2' | 'linf'
+): ChartConfiguration<'line'> {
+  const epsList = lines[0]?.result.epsList ?? []
+  const datasets: ChartConfiguration<'line'>['data']['datasets'] = []
+  for (const l of lines) {
+    datasets.push({ label: `${l.label} accuracy`, data: l.result.accuracy, borderColor: l.color, backgroundColor: l.color, borderWidth: 2, pointRadius: 3 })
+    datasets.push({ label: `${l.label} mean p(true)`, data: l.result.meanTrueProb, borderColor: l.color, backgroundColor: l.color, borderDash: [5, 4], borderWidth: 1.5, pointRadius: 2 })
+  }
+  return {
+    type: 'line',
+    data: { labels: epsList.map((e) => fmt(e)), datasets },
+    options: {
+      plugins: { title: { display: true, text: `Accuracy under ${threat === 'l2' ? 'L2' : 'L∞'} PGD against ε` }, legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+      scales: { x: { title: { display: true, text: `ε (${threat === 'l2' ? 'L2' : 'L∞'}, log-spaced; 0 = clean)` } }, y: { min: 0, max: 1, title: { display: true, text: 'accuracy / mean p(true)' } } }
+    }
   }
 }
