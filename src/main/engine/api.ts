@@ -6,6 +6,9 @@
 import type { ImageBatch } from '../../shared/images'
 import type { JobProgress, MethodParams, MethodResult, ModelRunInfo } from '../../shared/jobs'
 import type { ModelInfo } from '../../shared/model-format'
+import type { SmoothGradPartial } from './saliency/smoothgrad'
+
+export type { SmoothGradPartial }
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
 
@@ -35,6 +38,12 @@ export interface Engine {
   readonly backend: BackendName
   listModels(): Promise<ModelInfo[]>
   run(job: EngineJob, ctx: RunContext): Promise<{ result: MethodResult; run: ModelRunInfo }>
+  /**
+   * SmoothGrad partial sums (Σg, Σg², count) over samples [start, end) of a saliency job with smoothing, so one job's
+   * samples can be spread over several workers; combine with `combinePartials` + `finishSmoothGrad`
+   * (engine/saliency/smoothgrad.ts). Noise depends only on (seed, sample, image), so any split gives the same result.
+   */
+  saliencyPartial?(job: EngineJob, range: { start: number; end: number }, ctx: RunContext): Promise<{ partial: SmoothGradPartial; run: ModelRunInfo }>
   dispose(): void
 }
 

@@ -11,11 +11,13 @@ import { selectBackend } from './backend'
 import { readModelSpec, weightFilesSize } from './models/format'
 import { LoadedModel } from './models/load'
 import { runMethod } from './run'
+import { saliencyPartial } from './saliency/run'
 
 export type { Engine, EngineOptions } from './api'
 export { CancelledError } from './api'
 export { ModelFormatError } from './models/format'
 export { writeRandomModel } from './models/random'
+export { combinePartials, finishSmoothGrad } from './saliency/smoothgrad'
 
 class TfjsEngine implements Engine {
   private readonly models = new Map<string, Promise<LoadedModel>>()
@@ -89,6 +91,15 @@ class TfjsEngine implements Engine {
       result,
       run: { modelId: model.id, weightsSha256: model.weightsSha256, backend: this.backend, ms: performance.now() - started }
     }
+  }
+
+  async saliencyPartial(job: EngineJob, range: { start: number; end: number }, ctx: RunContext): ReturnType<NonNullable<Engine['saliencyPartial']>> {
+    const started = performance.now()
+    if (job.params.method !== 'saliency') throw new Error(`saliencyPartial needs a saliency job, got ${job.params.method}`)
+    const model = await this.model(job.modelId)
+    model.checkInputShape(job.images.shape)
+    const partial = await saliencyPartial(model, job.images, job.params, range, ctx)
+    return { partial, run: { modelId: model.id, weightsSha256: model.weightsSha256, backend: this.backend, ms: performance.now() - started } }
   }
 
   dispose(): void {

@@ -1,0 +1,7 @@
+/** Feature-visualization objectives (lucent-style split: objective / parameterization / transforms). */
+import type { BatchObjective } from '../objectives'
+
+/** Ascend on representation coordinate `feature` for every image of the batch (optionally with fake-ReLU). */
+export function featureObjective(feature: number, batch: number, fakeRelu: boolean): BatchObjective {
+  return { kind: 'feature', indices: new Array<number>(batch).fill(feature), ...(fakeRelu ? { fakeRelu: true } : {}) }
+}

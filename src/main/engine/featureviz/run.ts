@@ -1,0 +1,60 @@
+/** The feature-visualization job: ascend r_k with the shared projected-gradient loop (L2, the lab's choice). */
+import * as tf from '@tensorflow/tfjs'
+import type { FeatureVizParams, FeatureVizResult } from '../../../shared/jobs'
+import type { ImageBatch } from '../../../shared/images'
+import type { RunContext } from '../api'
+import type { LoadedModel } from '../models/load'
+import { optimize } from '../optimize'
+import { predict } from '../predict'
+import { ProgressTracker } from '../progress'
+import { featureObjective } from './objective'
+import { pixelStart } from './parameterization'
+
+export async function runFeatureViz(model: LoadedModel, images: ImageBatch, params: FeatureVizParams, ctx: RunContext): Promise<FeatureVizResult> {
+  const n = images.shape[0]
+  if (params.feature >= model.representationSize) {
+    throw new Error(`feature ${params.feature} is out of range: model ${model.id} has ${model.representationSize} representation coordinates`)
+  }
+  const start = pixelStart(params.start, images.data, images.shape, params.noiseSigma, params.seed)
+  const progress = new ProgressTracker(params.steps + 1, ctx.onProgress)
+  const out = await optimize({
+    model,
+    center: start,
+    shape: images.shape,
+    objective: featureObjective(params.feature, n, params.fakeRelu),
+    direction: 'ascend',
+    threat: 'l2',
+    eps: params.eps,
+    stepSize: params.stepSize,
+    steps: params.steps,
+    randomStart: false,
+    restarts: 0,
+    useBest: false,
+    keepIterates: params.keepIterates,
+    seed: params.seed,
+    trueClass: null,
+    targetClass: null,
+    reportActivation: true,
+    signal: ctx.signal,
+    progress
+  })
+  const result = tf.tensor4d(out.images, images.shape)
+  let after: FeatureVizResult['after']
+  try {
+    after = predict(model, result)
+  } finally {
+    result.dispose()
+  }
+  const first = out.telemetry[0]
+  return {
+    method: 'featureViz',
+    images: out.images,
+    shape: images.shape,
+    feature: params.feature,
+    activationStart: first.activation ?? first.loss,
+    activationEnd: out.finalObjective,
+    after,
+    telemetry: out.telemetry,
+    iterates: out.iterates
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * SmoothGrad family (science.md §6) around ANY gradient function (PAIR-code / Captum NoiseTunnel style):
+ * SG = mean g(x + n), SG² = mean g(x + n)², VarGrad = SG² − SG², with n ~ N(0, σ²I), σ = fraction × (max − min) of
+ * the image. Noise of sample s for image i comes from its own seeded stream (seed, s, i), so any split of the
+ * samples into sub-ranges (over workers) gives the same noise, and partial sums combine exactly.
+ */
+import * as tf from '@tensorflow/tfjs'
+import { checkpoint, type ProgressTracker } from '../progress'
+import { deriveSeed, Rng } from '../rng'
+import type { GradientFn } from './gradient'
+
+export type SmoothingKind = 'smoothgrad' | 'smoothgrad2' | 'vargrad'
+
+export interface SmoothGradOptions {
+  /** Noise σ as a fraction of each image's range. */
+  sigma: number
+  /** Clip x + noise to [0,1] before the model. */
+  clipNoisy: boolean
+  seed: number
+  /** Samples [start, end) of the full N. */
+  start: number
+  end: number
+  /** Noisy copies per forward/backward pass (default 8). */
+  sampleBatch?: number
+  signal: AbortSignal
+  progress?: ProgressTracker
+}
+
+/** Partial sums over a sub-range of samples, per image (Float64 so that combining is exact up to addition order). */
+export interface SmoothGradPartial {
+  shape: [number, number, number, number]
+  sum: Float64Array
+  sumSquares: Float64Array
+  /** Samples summed (the same for every image). */
+  count: number
+  /** Noisy input values outside [0,1] (before optional clipping), and all noisy values. */
+  outOfRange: number
+  noisyValues: number
+  sigmaAbsolute: number[]
+}
+
+/** Noise for sample `sample` of image `image` (independent of how samples are batched or split). */
+export function sampleNoise(seed: number, sample: number, image: number, size: number, sigma: number): Float32Array {
+  return new Rng(deriveSeed(seed, sample, image)).gaussianArray(size, sigma)
+}
+
+export function imageRange(data: Float32Array): number {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of data) {
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  return hi - lo
+}
+
+export async function smoothGradPartial(images: Float32Array, shape: [number, number, number, number], gradient: GradientFn, options: SmoothGradOptions): Promise<SmoothGradPartial> {
+  const [n, h, w, c] = shape
+  const per = h * w * c
+  const batch = Math.max(1, options.sampleBatch ?? 8)
+  const sum = new Float64Array(n * per)
+  const sumSquares = new Float64Array(n * per)
+  const sigmaAbsolute: number[] = []
+  let outOfRange = 0
+  let noisyValues = 0
+  for (let i = 0; i < n; i++) {
+    const image = images.subarray(i * per, (i + 1) * per)
+    const sigma = options.sigma * imageRange(image)
+    sigmaAbsolute.push(sigma)
+    for (let s0 = options.start; s0 < options.end; s0 += batch) {
+      const count = Math.min(batch, options.end - s0)
+      const noisy = new Float32Array(count * per)
+      for (let k = 0; k < count; k++) {
+        const noise = sampleNoise(options.seed, s0 + k, i, per, sigma)
+        for (let j = 0; j < per; j++) {
+          let v = image[j] + noise[j]
+          if (v < 0 || v > 1) {
+            outOfRange++
+            if (options.clipNoisy) v = v < 0 ? 0 : 1
+          }
+          noisy[k * per + j] = v
+        }
+      }
+      noisyValues += count * per
+      const [s1, s2] = tf.tidy(() => {
+        const g = gradient(tf.tensor4d(noisy, [count, h, w, c]), i)
+        return [tf.sum(g, 0).dataSync() as Float32Array, tf.sum(tf.square(g), 0).dataSync() as Float32Array]
+      })
+      const base = i * per
+      for (let j = 0; j < per; j++) {
+        sum[base + j] += s1[j]
+        sumSquares[base + j] += s2[j]
+      }
+      options.progress?.advance(count)
+      await checkpoint(options.signal)
+    }
+  }
+  return { shape, sum, sumSquares, count: Math.max(0, options.end - options.start), outOfRange, noisyValues, sigmaAbsolute }
+}
+
+/** Adds partial sums over disjoint sample ranges of the same images. */
+export function combinePartials(parts: SmoothGradPartial[]): SmoothGradPartial {
+  if (parts.length === 0) throw new Error('no SmoothGrad partial sums to combine')
+  const [first] = parts
+  const sum = new Float64Array(first.sum.length)
+  const sumSquares = new Float64Array(first.sum.length)
+  let count = 0
+  let outOfRange = 0
+  let noisyValues = 0
+  for (const p of parts) {
+    if (p.sum.length !== sum.length) throw new Error('SmoothGrad partial sums over different image batches')
+    for (let j = 0; j < sum.length; j++) {
+      sum[j] += p.sum[j]
+      sumSquares[j] += p.sumSquares[j]
+    }
+    count += p.count
+    outOfRange += p.outOfRange
+    noisyValues += p.noisyValues
+  }
+  return { shape: first.shape, sum, sumSquares, count, outOfRange, noisyValues, sigmaAbsolute: first.sigmaAbsolute }
+}
+
+/** The final map from (combined) partial sums. */
+export function finishSmoothGrad(partial: SmoothGradPartial, kind: SmoothingKind): { maps: Float32Array; outOfRangeFraction: number } {
+  const { sum, sumSquares, count } = partial
+  if (count <= 0) throw new Error('SmoothGrad needs at least one sample')
+  const maps = new Float32Array(sum.length)
+  for (let j = 0; j < sum.length; j++) {
+    const mean = sum[j] / count
+    const meanSquare = sumSquares[j] / count
+    maps[j] = kind === 'smoothgrad' ? mean : kind === 'smoothgrad2' ? meanSquare : Math.max(0, meanSquare - mean * mean)
+  }
+  return { maps, outOfRangeFraction: partial.noisyValues > 0 ? partial.outOfRange / partial.noisyValues : 0 }
+}
