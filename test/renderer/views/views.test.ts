@@ -1,0 +1,229 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte'
+import type { AttackResult, EvaluateResult, JobRequestInput, StepTelemetry } from '../../../src/shared/jobs'
+import { fakeModelInfo, gradientImage, installApiMock, pngHeader, type ApiMock } from '../workbench/api-mock'
+
+/** Chart.js cannot draw in happy-dom: record every chart's latest data instead. */
+const charts: { canvas: HTMLCanvasElement; data: { labels?: unknown[]; datasets: { label?: string; data: unknown[] }[] } }[] = []
+vi.mock('chart.js', () => {
+  class Chart {
+    static register(): void {}
+    data: (typeof charts)[number]['data']
+    options: unknown
+    constructor(canvas: HTMLCanvasElement, cfg: { data: (typeof charts)[number]['data']; options: unknown }) {
+      this.data = cfg.data
+      this.options = cfg.options
+      charts.push({ canvas, data: cfg.data })
+      this.entry = charts[charts.length - 1]
+    }
+    entry: (typeof charts)[number]
+    update(): void {
+      this.entry.data = this.data
+    }
+    destroy(): void {}
+  }
+  return { Chart, registerables: [] }
+})
+
+const { ImagesState } = await import('../../../src/renderer/src/state/images.svelte')
+const { ModelsState } = await import('../../../src/renderer/src/state/models.svelte')
+const { jobEvents } = await import('../../../src/renderer/src/state/jobs.svelte')
+const { ExercisesState } = await import('../../../src/renderer/src/state/exercises.svelte')
+const { default: Attack } = await import('../../../src/renderer/src/views/Attack.svelte')
+const { default: Exercises } = await import('../../../src/renderer/src/views/Exercises.svelte')
+const { default: RobustnessCurve } = await import('../../../src/renderer/src/views/RobustnessCurve.svelte')
+
+const decoder = async (): Promise<ReturnType<typeof gradientImage>> => gradientImage(4, 4)
+const RUN = { weightsSha256: 'a', backend: 'cpu', ms: 1 }
+
+let mock: ApiMock
+beforeEach(() => {
+  jobEvents.reset()
+  charts.length = 0
+  mock = installApiMock({ 'models:list': [fakeModelInfo('std', 'standard'), fakeModelInfo('rob', 'robust')] })
+  let n = 0
+  mock.answers['jobs:start'] = () => ({ jobId: `job-${++n}` })
+})
+
+async function setup(names = ['cat.png']) {
+  const images = new ImagesState(decoder)
+  await images.add(names.map((n) => new File([pngHeader(4, 4)], n)))
+  const models = new ModelsState()
+  await models.load()
+  return { images, models }
+}
+
+const starts = (): JobRequestInput[] => mock.calls.filter((c) => c.channel === 'jobs:start').map((c) => c.args[0] as JobRequestInput)
+
+function telemetry(step: number): StepTelemetry {
+  return { step, loss: [1 + step], pTrue: [1 - step / 10], pTarget: [step / 10], top5: [[{ index: 2, p: step / 10 }]], deltaL2: [0.05 * step], deltaLinf: [0.01], gradNorm: [1] }
+}
+
+function attackResult(flippedAt: number | null): AttackResult {
+  const probs = new Float32Array([0.1, 0.7, 0.2])
+  return {
+    method: 'attack',
+    adversarial: new Float32Array(12).fill(0.5),
+    perturbation: new Float32Array(12).map((_, i) => (i - 6) / 100),
+    shape: [1, 2, 2, 3],
+    trueClass: [1],
+    targetClass: 2,
+    before: { probabilities: probs, classes: 3 },
+    after: { probabilities: new Float32Array([0.1, 0.1, 0.8]), classes: 3 },
+    flippedAt: [flippedAt],
+    telemetry: [telemetry(1), telemetry(2), telemetry(3)],
+    iterates: [
+      { step: 2, images: new Float32Array(12).fill(0.4) },
+      { step: 3, images: new Float32Array(12).fill(0.5) }
+    ]
+  }
+}
+
+describe('Attack view', () => {
+  it('runs one twin PGD job with the linked parameters and charts the live telemetry per model', async () => {
+    const { images, models } = await setup()
+    render(Attack, { images, models })
+    await fireEvent.click(screen.getByTestId('param-targeted'))
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(1))
+    const req = starts()[0]
+    expect(req.models).toEqual(['std', 'rob'])
+    expect(req.params).toMatchObject({ method: 'attack', threat: 'l2', eps: 0.5, targeted: true, targetClass: 0, steps: 20 })
+
+    mock.emit('job:progress', { jobId: 'job-1', modelId: 'rob', progress: { step: 1, totalSteps: 20, etaMs: 500, telemetry: telemetry(1) } })
+    mock.emit('job:progress', { jobId: 'job-1', modelId: 'rob', progress: { step: 2, totalSteps: 20, etaMs: 400, telemetry: telemetry(2) } })
+    const robustChart = (): (typeof charts)[number] | undefined => charts.findLast((c) => c.canvas.dataset.testid === 'chart-robust')
+    await waitFor(() => expect(robustChart()?.data.labels).toEqual([1, 2]))
+    const byLabel = Object.fromEntries(robustChart()!.data.datasets.map((d) => [d.label, d.data]))
+    expect(byLabel['loss (CE)']).toEqual([2, 3])
+    expect(byLabel['p(target)']).toEqual([0.1, 0.2])
+    expect((byLabel['‖δ‖₂ / ε'] as number[])[1]).toBeCloseTo(0.2)
+    expect(screen.getByTestId('run-status').textContent).toContain('Running')
+    // one Chart per canvas, updated in place (not re-created per telemetry event)
+    expect(charts.filter((c) => c.canvas.dataset.testid === 'chart-robust')).toHaveLength(1)
+
+    mock.emit('job:finished', {
+      jobId: 'job-1',
+      results: [
+        { modelId: 'std', result: attackResult(2), run: { ...RUN, modelId: 'std' } },
+        { modelId: 'rob', result: attackResult(null), run: { ...RUN, modelId: 'rob' } }
+      ]
+    })
+    await waitFor(() => expect(screen.getByTestId('flip-standard').textContent).toContain('reached “frog” at step 2'))
+    expect(screen.getByTestId('flip-robust').textContent).toContain('never reached “frog”')
+    expect(screen.getByTestId('result-standard').textContent).toMatch(/δ × \d+(\.\d+)? \+ 0\.5/)
+    expect(screen.getByTestId('scrubber-standard')).toBeTruthy()
+  })
+
+  it('unlinked: one job per model, each with its own ε', async () => {
+    const { images, models } = await setup()
+    render(Attack, { images, models })
+    await fireEvent.click(screen.getByTestId('link-params'))
+    const eps = screen.getAllByLabelText('ε (L2) value')
+    expect(eps).toHaveLength(2)
+    await fireEvent.change(eps[1], { target: { value: '1.5' } })
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(2))
+    expect(starts().map((r) => [r.models, (r.params as { eps: number }).eps])).toEqual([
+      [['std'], 0.5],
+      [['rob'], 1.5]
+    ])
+  })
+
+  it('the lab-exact preset states its scaling (2×2 toy inputs) and sets the lab\'s 20 steps without random start', async () => {
+    const { images, models } = await setup()
+    render(Attack, { images, models })
+    await fireEvent.click(screen.getByTestId('preset-lab-exact'))
+    expect(screen.getByTestId('preset-note').textContent).toContain('√(d/d₂₂₄)')
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(1))
+    expect(starts()[0].params).toMatchObject({ steps: 20, randomStart: false, useBest: false, restarts: 0 })
+  })
+})
+
+describe('Exercises mode', () => {
+  it('keeps Run disabled until a prediction is chosen, then shows what to look for after the run', async () => {
+    const { images, models } = await setup()
+    const exercises = new ExercisesState()
+    exercises.go(2) // III: targeted attack on the standard model
+    render(Exercises, { images, models, exercises })
+    expect(screen.getByTestId('exercise-card').dataset.exercise).toBe('III')
+    expect((screen.getByTestId('run') as HTMLButtonElement).disabled).toBe(true)
+    expect(screen.getAllByTestId('exercise-scaling').map((n) => n.textContent).join(' ')).toContain('cabbage butterfly')
+
+    await fireEvent.click(screen.getByTestId('exercise-choice-yes'))
+    await waitFor(() => expect((screen.getByTestId('run') as HTMLButtonElement).disabled).toBe(false))
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(1))
+    // the lab's III: targeted, 20 steps, step/ε ratio 0.5/1.25 kept by the scaling
+    const p = starts()[0].params as { targeted: boolean; steps: number; eps: number; stepSize: number; randomStart: boolean }
+    expect(p).toMatchObject({ targeted: true, steps: 20, randomStart: false })
+    expect(p.stepSize / p.eps).toBeCloseTo(0.4, 3)
+    expect(screen.queryByTestId('exercise-lookfor')).toBeNull()
+
+    mock.emit('job:finished', {
+      jobId: 'job-1',
+      results: [
+        { modelId: 'std', result: attackResult(2), run: { ...RUN, modelId: 'std' } },
+        { modelId: 'rob', result: attackResult(null), run: { ...RUN, modelId: 'rob' } }
+      ]
+    })
+    await waitFor(() => expect(screen.getByTestId('exercise-lookfor').textContent).toContain('What to look for'))
+    expect(screen.getByTestId('exercise-verdict').textContent).toContain('matches')
+  })
+
+  it('moves through the sequence: Next opens exercise IV with the prediction asked again', async () => {
+    const { images, models } = await setup()
+    const exercises = new ExercisesState()
+    exercises.go(2)
+    render(Exercises, { images, models, exercises })
+    await fireEvent.click(screen.getByTestId('exercise-choice-yes'))
+    await fireEvent.click(screen.getByTestId('exercise-next'))
+    await waitFor(() => expect(screen.getByTestId('exercise-card').dataset.exercise).toBe('IV'))
+    expect((screen.getByTestId('run') as HTMLButtonElement).disabled).toBe(true)
+    expect(screen.getByTestId('exercise-locked')).toBeTruthy()
+  })
+})
+
+describe('Robustness curve', () => {
+  it('labels an unlabelled photo with the standard model\'s prediction, then evaluates both models', async () => {
+    const { images, models } = await setup(['mine.png'])
+    render(RobustnessCurve, { images, models })
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(1))
+    expect(starts()[0]).toMatchObject({ models: ['std'], params: { method: 'predict' } })
+    mock.emit('job:finished', {
+      jobId: 'job-1',
+      results: [{ modelId: 'std', result: { method: 'predict', predictions: { probabilities: new Float32Array([0.1, 0.2, 0.7]), classes: 3 } }, run: { ...RUN, modelId: 'std' } }]
+    })
+    await waitFor(() => expect(starts()).toHaveLength(2))
+    const evaluate = starts()[1]
+    expect(evaluate.models).toEqual(['std', 'rob'])
+    expect(evaluate.params).toMatchObject({ method: 'evaluate', labels: [2], stepFactor: 2.5, minimalEps: true })
+    const epsList = (evaluate.params as { epsList: number[] }).epsList
+    expect(epsList[0]).toBe(0)
+
+    const result = (acc: number[], minimal: (number | null)[]): EvaluateResult => ({
+      method: 'evaluate',
+      epsList,
+      accuracy: acc,
+      meanTrueProb: acc.map((a) => a * 0.9),
+      correct: new Uint8Array(epsList.length),
+      minimalEps: minimal
+    })
+    const n = epsList.length
+    mock.emit('job:finished', {
+      jobId: 'job-2',
+      results: [
+        { modelId: 'std', result: result(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)), [0.05]), run: { ...RUN, modelId: 'std' } },
+        { modelId: 'rob', result: result(Array.from({ length: n }, () => 1), [null]), run: { ...RUN, modelId: 'rob' } }
+      ]
+    })
+    await waitFor(() => expect(screen.getByTestId('result-robust').textContent).toContain('clean accuracy 100%'))
+    const table = screen.getByRole('table')
+    expect(table.textContent).toContain('0.05')
+    expect(table.textContent).toContain("standard model's clean prediction")
+    const curve = (): (typeof charts)[number] | undefined => charts.findLast((c) => c.canvas.dataset.testid === "chart-curve")
+    await waitFor(() => expect(curve()?.data.datasets.map((d) => d.label)).toEqual(['standard accuracy', 'standard mean p(true)', 'robust accuracy', 'robust mean p(true)']))
+  })
+})
