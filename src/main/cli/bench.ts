@@ -1,4 +1,347 @@
+/**
+ * `npm run bench`: one JSON object on stdout with, per model (resources/models, or a random-weight CIFAR ResNet-18
+ * of width 64 when there is none): forward and input-gradient ms at batch 1 and 16 on the engine's fast path, the
+ * same gradient through plain tf.grad of the unfused reference network, SmoothGrad N=50, PGD 20 steps and feature
+ * visualization 200 steps on the worker pool, backend, workers and peak memory; `--soak N` adds N consecutive small
+ * jobs with tensor and heap growth. Issue 3's targets are reported as pass/fail fields, never asserted.
+ *
+ * Timings are medians after a warm-up. The in-process part runs on this thread; the pool part on `--workers`
+ * worker threads (default 2), each with its own engine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import { join, resolve } from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import type { ImageBatch } from '../../shared/images'
+import { JobRequestSchema, type JobRequestInput, type MethodParams, type SaliencyResult } from '../../shared/jobs'
+import type { ModelInfo } from '../../shared/model-format'
+import { listModels } from '../catalog'
+import { selectBackend } from '../engine/backend'
+import { LoadedModel } from '../engine/models/load'
+import { writeRandomModel } from '../engine/models/random'
+import { objectiveGradient } from '../engine/objectives'
+import { Rng } from '../engine/rng'
 import type { Context } from './context'
-export async function runBench(_ctx: Context): Promise<Record<string, unknown>> {
-  return {}
+import type { Runner } from './runner'
+
+/** Issue 3's targets (2-core machine, CIFAR ResNet-18 width 64, wasm). */
+export const TARGETS = {
+  gradientForwardRatio: 2.5,
+  speedupOverPlainGrad: 4,
+  smoothGrad50TwoWorkersMs: 2000,
+  pgd20TwoWorkersMs: 1500
+}
+
+interface Timing {
+  medianMs: number
+  minMs: number
+  /** Median CPU time of the whole process over the same runs: less sensitive to other load than wall time. */
+  cpuMedianMs?: number
+  runs: number
+}
+
+const round = (v: number, digits = 2): number => Math.round(v * 10 ** digits) / 10 ** digits
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+function timingOf(samples: number[], cpu?: number[]): Timing {
+  return { medianMs: round(median(samples)), minMs: round(Math.min(...samples)), ...(cpu ? { cpuMedianMs: round(median(cpu)) } : {}), runs: samples.length }
+}
+
+async function timeIt(runs: number, body: () => void | Promise<void>): Promise<Timing> {
+  const samples: number[] = []
+  const cpu: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage()
+    const t0 = performance.now()
+    await body()
+    samples.push(performance.now() - t0)
+    const c = process.cpuUsage(c0)
+    cpu.push((c.user + c.system) / 1000)
+  }
+  return timingOf(samples, cpu)
+}
+
+/** The wasm heap of this thread's backend, when the backend is wasm. */
+function wasmHeapBytes(): number | null {
+  try {
+    const backend = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }
+    return backend.wasm?.HEAPU8?.length ?? null
+  } catch {
+    return null // no backend initialised yet
+  }
+}
+
+/** Peak RSS (this process, all worker threads included) and wasm heap of this thread, sampled every 50 ms. */
+class MemoryPeak {
+  rss = process.memoryUsage().rss
+  wasm = wasmHeapBytes() ?? 0
+  private readonly timer = setInterval(() => this.sample(), 50)
+  sample(): void {
+    this.rss = Math.max(this.rss, process.memoryUsage().rss)
+    this.wasm = Math.max(this.wasm, wasmHeapBytes() ?? 0)
+  }
+  stop(): { peakRssMB: number; peakWasmHeapMB: number | null } {
+    clearInterval(this.timer)
+    this.sample()
+    return { peakRssMB: round(this.rss / 2 ** 20, 1), peakWasmHeapMB: this.wasm ? round(this.wasm / 2 ** 20, 1) : null }
+  }
+}
+
+/** The app's validation of a job (JobRequestSchema) for one model. */
+function validated(modelId: string, images: ImageBatch, params: JobRequestInput['params']): MethodParams {
+  return JobRequestSchema.parse({ models: [modelId], images, params }).params
+}
+
+function randomImages(n: number, height: number, width: number, seed: number): ImageBatch {
+  return { data: new Rng(seed).uniformArray(n * height * width * 3, 0.02, 0.98), shape: [n, height, width, 3] }
+}
+
+/** Forward / gradient timings on this thread, fast path vs plain tf.grad of the reference network. */
+async function inProcessTimings(model: LoadedModel, quick: boolean) {
+  const { height, width } = model.spec.input
+  const forward = (x: tf.Tensor4D, reference: boolean) => () => {
+    tf.tidy(() => {
+      model.forward(x, { reference }).logits.dataSync()
+    })
+  }
+  const gradient = (x: tf.Tensor4D, reference: boolean) => () => {
+    tf.tidy(() => {
+      objectiveGradient(model, x, { kind: 'logit', indices: new Array<number>(x.shape[0]).fill(3) }, reference).grad.dataSync()
+    })
+  }
+  const out: Record<string, unknown> = {}
+  const before = tf.memory().numTensors
+  for (const batch of [1, 16]) {
+    const x = tf.tensor4d(randomImages(batch, height, width, batch).data, [batch, height, width, 3])
+    try {
+      const reps = quick ? 2 : batch === 1 ? 7 : 3
+      forward(x, false)() // warm-up at this batch size
+      gradient(x, false)()
+      const fwd = await timeIt(reps, forward(x, false))
+      const grad = await timeIt(reps, gradient(x, false))
+      // plain tf.grad: the slow Conv2DBackpropInput path; batch 16 costs seconds per run, so fewer runs
+      const plainReps = quick ? 1 : batch === 1 ? 3 : 1
+      gradient(x, true)()
+      const plainFwd = await timeIt(plainReps, forward(x, true))
+      const plainGrad = await timeIt(plainReps, gradient(x, true))
+      let relErr: number | null = null
+      if (batch === 1) {
+        const [fast, plain] = tf.tidy(() => {
+          const obj = { kind: 'logit' as const, indices: [3] }
+          return [objectiveGradient(model, x, obj).grad.dataSync(), objectiveGradient(model, x, obj, true).grad.dataSync()]
+        })
+        let diff = 0
+        let scale = 0
+        for (let i = 0; i < plain.length; i++) {
+          diff = Math.max(diff, Math.abs(fast[i] - plain[i]))
+          scale = Math.max(scale, Math.abs(plain[i]))
+        }
+        relErr = scale > 0 ? diff / scale : diff
+      }
+      out[`batch${batch}`] = {
+        forward: fwd,
+        gradient: grad,
+        gradientForwardRatio: round(grad.medianMs / fwd.medianMs, 3),
+        gradientMsPerImage: round(grad.medianMs / batch),
+        plainTfGrad: { forward: plainFwd, gradient: plainGrad, gradientForwardRatio: round(plainGrad.medianMs / plainFwd.medianMs, 3) },
+        speedupOverPlainGrad: round(plainGrad.medianMs / grad.medianMs, 3),
+        ...(relErr !== null ? { maxRelativeErrorVsPlain: relErr } : {})
+      }
+    } finally {
+      x.dispose()
+    }
+  }
+  out.tensorsLeaked = tf.memory().numTensors - before
+  return out
+}
+
+/** Run one job per worker at once (or one after the other in process) and time the wall clock. */
+async function wall(runner: Runner, jobs: { modelId: string; images: ImageBatch; params: MethodParams }[]): Promise<number> {
+  const t0 = performance.now()
+  if (runner.workers > 1) await Promise.all(jobs.map((j) => runner.run(j)))
+  else for (const j of jobs) await runner.run(j)
+  return round(performance.now() - t0)
+}
+
+async function poolTimings(runner: Runner, info: ModelInfo, quick: boolean) {
+  const { height, width } = info.input
+  const one = randomImages(1, height, width, 7)
+  const modelId = info.id
+  const validate = (params: JobRequestInput['params']): MethodParams => validated(modelId, one, params)
+  const workers = Math.max(1, runner.workers)
+  const out: Record<string, unknown> = {}
+  const attempt = async (name: string, body: () => Promise<unknown>): Promise<void> => {
+    try {
+      out[name] = await body()
+    } catch (e) {
+      out[name] = { error: (e as Error).message }
+    }
+  }
+  // load the model (and its warm-up gradient) on every worker before timing
+  await wall(runner, Array.from({ length: workers }, () => ({ modelId, images: one, params: validate({ method: 'predict' }) })))
+
+  const N = 50
+  const smooth = (samples: number, seed: number) => validate({ method: 'saliency', gradient: 'loss', classIndex: null, smoothing: { kind: 'smoothgrad', samples, sigma: 0.15 }, seed })
+  await attempt('smoothGrad50', async () => {
+    // N samples split evenly over the workers (one job per worker with its own seed), as a twin-free SmoothGrad would be
+    const parts = Array.from({ length: workers }, (_, w) => Math.floor(N / workers) + (w < N % workers ? 1 : 0))
+    const splitMs = await wall(runner, parts.map((samples, w) => ({ modelId, images: one, params: smooth(samples, w) })))
+    const oneWorkerMs = quick ? null : await wall({ ...runner, workers: 1 }, [{ modelId, images: one, params: smooth(N, 0) }])
+    const check = (await runner.run({ modelId, images: one, params: smooth(2, 0) })).result as SaliencyResult
+    return { workers, samplesPerWorker: parts, wallMs: splitMs, oneWorkerWallMs: oneWorkerMs, sigmaAbsolute: check.sigmaAbsolute[0] }
+  })
+
+  const pgd = (seed: number) =>
+    validate({ method: 'attack', threat: 'l2', eps: 0.5, stepSize: (2.5 * 0.5) / 20, steps: 20, targeted: false, targetClass: null, trueClass: null, randomStart: false, restarts: 0, useBest: false, keepIterates: 0, seed })
+  await attempt('pgd20', async () => {
+    const single = []
+    for (let i = 0; i < (quick ? 1 : 3); i++) single.push(await wall(runner, [{ modelId, images: one, params: pgd(i) }]))
+    // the app's twin run: two models (here the same one twice) on two workers at once
+    const twin = workers > 1 ? await wall(runner, [0, 1].map((s) => ({ modelId, images: one, params: pgd(s) }))) : null
+    return { batch: 1, eps: 0.5, threat: 'l2', wallMs: timingOf(single), twinRunWallMs: twin }
+  })
+
+  await attempt('featureViz200', async () => {
+    const gray: ImageBatch = { data: new Float32Array(height * width * 3).fill(0.5), shape: [1, height, width, 3] }
+    const params = validated(modelId, gray, { method: 'featureViz', feature: 0, fakeRelu: true, start: 'gray', noiseSigma: 0.05, eps: 1000, stepSize: 1, steps: 200, keepIterates: 0, seed: 0 })
+    return { batch: 1, steps: 200, wallMs: await wall(runner, [{ modelId, images: gray, params }]) }
+  })
+  return out
+}
+
+/** N consecutive small jobs in process; tensors and heap before/after (after a warm-up of 10 jobs). */
+async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: number) {
+  const { createEngine } = await import('../engine/index')
+  const engine = await createEngine({ modelsDir, backends: ctx.backends() })
+  const { height, width } = info.input
+  const images = randomImages(1, height, width, 3)
+  const kinds: JobRequestInput['params'][] = [
+    { method: 'predict' },
+    { method: 'saliency', gradient: 'loss', classIndex: null, smoothing: { kind: 'none' }, seed: 0 },
+    { method: 'attack', threat: 'linf', eps: 8 / 255, stepSize: 2 / 255, steps: 2, targeted: false, targetClass: null, trueClass: null, randomStart: true, restarts: 0, useBest: true, keepIterates: 1, seed: 1 }
+  ]
+  const params = kinds.map((k) => validated(info.id, images, k))
+  const failures: Record<string, string> = {}
+  const runOne = async (i: number): Promise<void> => {
+    const p = params[i % params.length]
+    if (failures[p.method]) return
+    try {
+      await engine.run({ modelId: info.id, images, params: p }, { signal: new AbortController().signal, onProgress: () => {} })
+    } catch (e) {
+      failures[p.method] = (e as Error).message
+    }
+  }
+  try {
+    for (let i = 0; i < 10; i++) await runOne(i)
+    global.gc?.()
+    const start = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, wasmHeap: wasmHeapBytes(), heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }
+    const t0 = performance.now()
+    for (let i = 0; i < jobs; i++) await runOne(i)
+    const ms = performance.now() - t0
+    global.gc?.()
+    const end = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, wasmHeap: wasmHeapBytes(), heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }
+    const mb = (v: number) => round(v / 2 ** 20, 2)
+    return {
+      jobs,
+      mix: params.map((p) => p.method),
+      wallMs: round(ms),
+      numTensors: { start: start.tensors, end: end.tensors, growth: end.tensors - start.tensors },
+      tensorMB: { start: mb(start.bytes), end: mb(end.bytes) },
+      wasmHeapMB: start.wasmHeap === null || end.wasmHeap === null ? null : { start: mb(start.wasmHeap), end: mb(end.wasmHeap), growth: mb(end.wasmHeap - start.wasmHeap) },
+      jsHeapUsedMB: { start: mb(start.heapUsed), end: mb(end.heapUsed), growth: mb(end.heapUsed - start.heapUsed), gcExposed: typeof global.gc === 'function' },
+      rssMB: { start: mb(start.rss), end: mb(end.rss), growth: mb(end.rss - start.rss) },
+      ...(Object.keys(failures).length ? { failures } : {}),
+      pass: end.tensors === start.tensors && Object.keys(failures).length === 0
+    }
+  } finally {
+    engine.dispose()
+  }
+}
+
+export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
+  const quick = ctx.opts.flag('quick')
+  const soakJobs = ctx.opts.int('soak')
+  const workers = ctx.opts.string('workers') === undefined ? 2 : ctx.workers()
+  let modelsDir = resolve(ctx.opts.string('models-dir') ?? 'resources/models')
+  let models = await listModels(modelsDir, (m) => ctx.warn(m))
+  const wanted = ctx.opts.strings('model')
+  if (wanted.length) models = models.filter((m) => wanted.includes(m.id))
+  let temp: string | null = null
+  let modelSource = 'models-dir'
+  if (models.length === 0) {
+    temp = mkdtempSync(join(os.tmpdir(), 'rl-bench-'))
+    const width = ctx.opts.int('width', 64)
+    await writeRandomModel(temp, { id: `random-resnet18-cifar-w${width}`, width, seed: 0 })
+    modelsDir = temp
+    models = await listModels(modelsDir)
+    modelSource = `random weights (no model in ${resolve(ctx.opts.string('models-dir') ?? 'resources/models')})`
+  }
+  const started = performance.now()
+  const backend = await selectBackend(ctx.backends())
+  const memory = new MemoryPeak()
+  let runner: Runner | null = null
+  const perModel: Record<string, unknown>[] = []
+  try {
+    runner = await (await import('./runner')).createRunner({ modelsDir, workers, backends: ctx.backends() })
+    for (const info of models) {
+      const loadStart = performance.now()
+      const dir = join(modelsDir, info.id)
+      const model = await LoadedModel.load(dir)
+      const loadMs = round(performance.now() - loadStart)
+      let timings: Record<string, unknown>
+      try {
+        timings = await inProcessTimings(model, quick)
+      } finally {
+        model.dispose()
+      }
+      const pool = await poolTimings(runner, info, quick)
+      const b1 = timings.batch1 as { gradientForwardRatio: number; speedupOverPlainGrad: number }
+      const sg = pool.smoothGrad50 as { wallMs?: number }
+      const pgd = pool.pgd20 as { wallMs?: Timing }
+      const isTargetModel = info.architecture.name === 'resnet18-cifar' && info.architecture.width === 64
+      perModel.push({
+        id: info.id,
+        architecture: info.architecture,
+        input: [info.input.height, info.input.width],
+        loadAndWarmUpMs: loadMs,
+        ...timings,
+        pool,
+        targets: {
+          appliesTo: 'CIFAR ResNet-18 width 64 on wasm, 2 workers (issue 3)',
+          thisModelIsTheTargetModel: isTargetModel,
+          gradientForwardRatio: { value: b1.gradientForwardRatio, target: `≤ ${TARGETS.gradientForwardRatio}`, pass: b1.gradientForwardRatio <= TARGETS.gradientForwardRatio },
+          speedupOverPlainGrad: { value: b1.speedupOverPlainGrad, target: `≥ ${TARGETS.speedupOverPlainGrad}`, pass: b1.speedupOverPlainGrad >= TARGETS.speedupOverPlainGrad },
+          smoothGrad50Ms: { value: sg.wallMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.smoothGrad50TwoWorkersMs} with 2 workers`, pass: sg.wallMs !== undefined && runner.workers >= 2 && sg.wallMs <= TARGETS.smoothGrad50TwoWorkersMs },
+          pgd20Ms: { value: pgd.wallMs?.medianMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: pgd.wallMs !== undefined && runner.workers >= 2 && pgd.wallMs.medianMs <= TARGETS.pgd20TwoWorkersMs }
+        }
+      })
+    }
+    const soakResult = soakJobs ? await soak(ctx, modelsDir, models[0], soakJobs) : null
+    return {
+      tool: 'robust-lens bench',
+      createdAt: new Date().toISOString(),
+      backend,
+      workers: runner.workers,
+      workerBackend: runner.backend,
+      node: process.version,
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      loadAverage: os.loadavg().map((v) => round(v)),
+      quick,
+      modelSource,
+      models: perModel,
+      ...(soakResult ? { soak: soakResult } : {}),
+      memory: memory.stop(),
+      totalMs: round(performance.now() - started)
+    }
+  } finally {
+    memory.stop()
+    await runner?.dispose()
+    if (temp) rmSync(temp, { recursive: true, force: true })
+  }
 }

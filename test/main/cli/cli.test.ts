@@ -283,3 +283,56 @@ describe('models', () => {
     expect(r.stdout).toMatch(/tiny-robust +robust +resnet18-cifar w2 32×32 10 classes/)
   })
 })
+
+describe('every method end to end on the real engine (tiny random model, in process)', () => {
+  it('saliency with SmoothGrad writes maps of the input shape for the requested class', async () => {
+    const dir = out('real-saliency')
+    const r = await cli(['saliency', ...base, '--model', 'tiny-standard', '--class', '3', '--variant', 'vargrad', '--n', '4', '--sigma', '0.1', '--out', dir, imagesDir])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const maps = decodeNpy(readFileSync(join(dir, 'saliency-tiny-standard.npy')), 'm')
+    expect(maps.shape).toEqual([2, 32, 32, 3])
+    expect(maps.data.every((v) => v >= 0)).toBe(true) // a variance
+    const result = readJson(dir).results as Record<string, { classIndex: number[]; sigmaAbsolute: number[] }>
+    expect(result['tiny-standard'].classIndex).toEqual([3, 3])
+    expect(result['tiny-standard'].sigmaAbsolute[0]).toBeGreaterThan(0)
+  })
+
+  it('an L∞ attack keeps every adversarial pixel within ε of the input and in [0,1]', async () => {
+    const dir = out('real-attack')
+    const r = await cli(['attack', ...base, '--model', 'tiny-robust', '--threat', 'linf', '--eps', '4/255', '--steps', '3', '--random-start', '--out', dir, join(imagesDir, 'a.png')])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const x = decodeNpy(readFileSync(join(dir, 'input.npy')), 'x').data
+    const adv = decodeNpy(readFileSync(join(dir, 'adversarial-tiny-robust.npy')), 'a').data
+    let worst = 0
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(adv[i] - x[i]))
+    expect(worst).toBeLessThanOrEqual(4 / 255 + 1e-6)
+    expect(adv.every((v) => v >= 0 && v <= 1)).toBe(true)
+    // the loop reports the starting point (step 0) and every step
+    const steps = readFileSync(join(dir, 'telemetry.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]))
+    expect(steps).toEqual([0, 1, 2, 3])
+  })
+
+  it('feature visualization raises the chosen coordinate from a gray start', async () => {
+    const dir = out('real-visualize')
+    const r = await cli(['visualize', ...base, '--model', 'tiny-standard', '--feature', '2', '--fake-relu', '--steps', '5', '--step', '2', '--out', dir])
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    const res = (readJson(dir).results as Record<string, { activationStart: number[]; activationEnd: number[] }>)['tiny-standard']
+    expect(res.activationEnd[0]).toBeGreaterThan(res.activationStart[0])
+  })
+
+  it('activations and evaluate run on the engine', async () => {
+    const act = await cli(['activations', ...base, '--model', 'tiny-standard', '--features', '0,5', '--json', imagesDir])
+    expect(act.code).toBe(0)
+    expect(JSON.parse(act.stdout).results['tiny-standard'].ranking['5'].top).toHaveLength(2)
+    const dataDir = join(root, 'labelled')
+    const ev = await cli(['evaluate', ...base, '--model', 'tiny-standard', '--data', dataDir, '--limit', '3', '--eps-list', '0,0.5', '--steps', '2', '--json'])
+    expect(ev.stderr).toBe('')
+    expect(ev.code).toBe(0)
+    const acc = JSON.parse(ev.stdout).results['tiny-standard'].accuracy as number[]
+    expect(acc).toHaveLength(2)
+    expect(acc[1]).toBeLessThanOrEqual(acc[0]) // an attack never makes a model more accurate than clean
+  })
+})
