@@ -98,7 +98,7 @@ describe('Attack view', () => {
     expect(byLabel['loss (CE)']).toEqual([2, 3])
     expect(byLabel['p(target)']).toEqual([0.1, 0.2])
     expect((byLabel['‖δ‖₂ / ε'] as number[])[1]).toBeCloseTo(0.2)
-    expect(screen.getByTestId('run-status').textContent).toContain('Running')
+    expect(screen.getByTestId('status').textContent).toContain('Running')
     // one Chart per canvas, updated in place (not re-created per telemetry event)
     expect(charts.filter((c) => c.canvas.dataset.testid === 'chart-robust')).toHaveLength(1)
 
