@@ -4,10 +4,12 @@
  * tries to resolve them) and skipped when absent. wasm loads its binaries from node_modules (toolchain.md §6) and
  * gets the MaxPoolGrad fix (engine-notes.md §4.1).
  */
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import type { BackendName } from './api'
 import { installWasmMaxPoolGradFix } from './ops/maxpool-grad'
 
@@ -26,14 +28,60 @@ const NATIVE_PACKAGE: Partial<Record<BackendName, string>> = {
   tensorflow: '@tensorflow/tfjs-node'
 }
 
-let wasmPathsSet = false
+let wasmPrepared = false
+let wasmThreadsInUse = 1
 
-function prepareWasm(): void {
-  if (wasmPathsSet) return
+/** Threads the wasm backend of this process (thread) actually runs with. */
+export function wasmThreads(): number {
+  return wasmThreadsInUse
+}
+
+/**
+ * Threaded-SIMD wasm in Node (engine-notes.md §6.2). tfjs hard-codes WASM_HAS_MULTITHREAD_SUPPORT = false in Node
+ * and hands Emscripten blob: URLs that Node's worker_threads cannot load. This writes the pthread worker and the
+ * module factory to real files and points URL.createObjectURL at them. It relies on tfjs-backend-wasm 4.22.0
+ * internals (file names under wasm-out/, the worker source's escaping, Blob types), hence the exact version pin.
+ * The C++ pool is min(requested, logical cores / 2, 8), so os.cpus() is padded — call this only inside a compute
+ * worker (it patches os.cpus and URL.createObjectURL of the current thread).
+ */
+function enableNodeThreadedWasm(threads: number): void {
   // Not `require`: electron-vite's ESM output injects its own `const require` shim (toolchain.md §6).
   const nodeRequire = createRequire(import.meta.url)
+  const wasmOut = dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'))
+  const dir = mkdtempSync(join(os.tmpdir(), 'robust-lens-wasm-mt-'))
+  const mainJs = join(dir, 'main.js')
+  const workerJs = join(dir, 'worker.js')
+  const factory = nodeRequire(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.js')) as { default?: unknown }
+  writeFileSync(mainJs, 'var WasmBackendModuleThreadedSimd = ' + String(factory.default ?? factory) + ';\n')
+  const { wasmWorkerContents } = nodeRequire(join(wasmOut, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }
+  writeFileSync(
+    workerJs,
+    `URL.createObjectURL = () => ${JSON.stringify(mainJs)}; URL.revokeObjectURL = () => {};\n` + wasmWorkerContents.replace(/\n/g, '\\n') // the escaping tfjs applies
+  )
+  URL.createObjectURL = (blob: Blob) => (blob?.type === 'application/javascript' ? workerJs : mainJs)
+  const realCpus = os.cpus.bind(os)
+  os.cpus = () => {
+    const cpus = realCpus()
+    while (cpus.length < 2 * threads) cpus.push(cpus[0])
+    return cpus
+  }
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true)
+  setThreadsCount(threads)
+}
+
+function prepareWasm(threads: number): void {
+  if (wasmPrepared) return
+  const nodeRequire = createRequire(import.meta.url)
+  if (threads > 1) {
+    try {
+      enableNodeThreadedWasm(threads)
+      wasmThreadsInUse = threads
+    } catch {
+      wasmThreadsInUse = 1 // single-threaded SIMD still works
+    }
+  }
   setWasmPaths(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')) + '/')
-  wasmPathsSet = true
+  wasmPrepared = true
 }
 
 async function tryNative(pkg: string): Promise<boolean> {
@@ -46,10 +94,10 @@ async function tryNative(pkg: string): Promise<boolean> {
   }
 }
 
-async function tryBackend(name: BackendName): Promise<boolean> {
+async function tryBackend(name: BackendName, threads: number): Promise<boolean> {
   const pkg = NATIVE_PACKAGE[name]
   if (pkg && !(await tryNative(pkg))) return false
-  if (name === 'wasm') prepareWasm()
+  if (name === 'wasm') prepareWasm(threads)
   try {
     const ok = await tf.setBackend(TFJS_NAME[name])
     if (!ok) return false
@@ -61,11 +109,14 @@ async function tryBackend(name: BackendName): Promise<boolean> {
   return true
 }
 
-/** Activates the first backend of `order` that works and returns its name. */
-export async function selectBackend(order: BackendName[] = DEFAULT_BACKENDS): Promise<BackendName> {
+/**
+ * Activates the first backend of `order` that works and returns its name. `threads` > 1 asks for threaded wasm
+ * (only honoured by the first wasm initialisation in a thread; falls back to single-threaded if enabling throws).
+ */
+export async function selectBackend(order: BackendName[] = DEFAULT_BACKENDS, threads = 1): Promise<BackendName> {
   const tried: string[] = []
   for (const name of order) {
-    if (await tryBackend(name)) return name
+    if (await tryBackend(name, threads)) return name
     tried.push(name)
   }
   throw new Error(`no TensorFlow.js backend could be started (tried: ${tried.join(', ')})`)

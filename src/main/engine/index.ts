@@ -110,7 +110,7 @@ class TfjsEngine implements Engine {
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
-  const backend = await selectBackend(options.backends)
+  const backend = await selectBackend(options.backends, options.wasmThreads ?? 1)
   // keep tfjs's "use tfjs-node" banner and kernel warnings off stdout in workers and the CLI
   tf.env().set('PROD', true)
   return new TfjsEngine(backend, options.modelsDir)
