@@ -153,6 +153,36 @@ describe('model validation errors', () => {
     })
     expect(e.code).toBe('sha256-mismatch')
   })
+  it('reads float16 weights (manifest dtype float16) as the same values to half precision', async () => {
+    const { dir } = await writeRandomModel(tmp.dir, { id: 'half', width: 2, seed: 3 })
+    const full = await readModelFiles(dir)
+    const toHalf = (v: number): number => {
+      // float32 → IEEE half, round to nearest (normal range only; He-init weights stay within it)
+      const f = new Float32Array([v])
+      const bits = new Uint32Array(f.buffer)[0]
+      const sign = (bits >>> 16) & 0x8000
+      const exp = ((bits >>> 23) & 0xff) - 127 + 15
+      const mant = bits & 0x7fffff
+      if (exp <= 0) return sign
+      const rounded = (exp << 10) + Math.round(mant / 8192)
+      return sign | rounded
+    }
+    const values = [...full.weights.values()].flatMap((a) => Array.from(a))
+    const half = Buffer.alloc(values.length * 2)
+    values.forEach((v, i) => half.writeUInt16LE(toHalf(v), i * 2))
+    writeFileSync(join(dir, 'weights.bin'), half)
+    editJson(dir, (j) => {
+      delete j.weightsSha256
+      for (const w of (j.weightsManifest as { weights: { dtype: string }[] }[])[0].weights) w.dtype = 'float16'
+    })
+    const read = await readModelFiles(dir)
+    const a = full.weights.get('layer2.0.conv1.weight')!
+    const b = read.weights.get('layer2.0.conv1.weight')!
+    expect(b.length).toBe(a.length)
+    for (let i = 0; i < a.length; i++) expect(Math.abs(b[i] - a[i])).toBeLessThanOrEqual(Math.abs(a[i]) * 1e-3 + 1e-7)
+    expect(read.sizeBytes).toBe(full.sizeBytes / 2)
+  })
+
   it('every architecture writes and reads back (imagenet resnet18 / resnet50 layouts)', async () => {
     for (const architecture of ['resnet18', 'resnet50'] as const) {
       const { dir, spec } = await writeRandomModel(tmp.dir, { id: `arch-${architecture}`, architecture, width: 2, inputSize: 32 })
