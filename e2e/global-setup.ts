@@ -1,0 +1,43 @@
+/**
+ * Before any spec: check the build exists, bundle the bridge page script, and write the random-weight e2e models
+ * (real model format, written by the engine's own writer) — once, reused while their options do not change.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { build } from 'vite'
+import { writeRandomModel } from '../src/main/engine/models/random'
+import { BRIDGE_BUNDLE, CACHE, FAST_MODELS, FAST_PAIR, MODELS_DIR, OUT, ROOT, SCREENS, SLOW_MODELS, SLOW_PAIR, builtWorkerChunk } from './paths'
+
+const MODELS = [
+  { dir: FAST_MODELS, id: `${FAST_PAIR}-standard`, pair: FAST_PAIR, role: 'standard', width: 4, seed: 1 },
+  { dir: FAST_MODELS, id: `${FAST_PAIR}-robust`, pair: FAST_PAIR, role: 'robust', width: 4, seed: 2 },
+  // wide enough that a 100-step attack runs for seconds: something to watch and to cancel
+  { dir: SLOW_MODELS, id: `${SLOW_PAIR}-standard`, pair: SLOW_PAIR, role: 'standard', width: 48, seed: 3 },
+  { dir: SLOW_MODELS, id: `${SLOW_PAIR}-robust`, pair: SLOW_PAIR, role: 'robust', width: 48, seed: 4 }
+] as const
+
+export default async function globalSetup(): Promise<void> {
+  if (!existsSync(resolve(OUT, 'renderer/index.html'))) throw new Error('out/renderer/index.html is missing: run `npm run build` first')
+  builtWorkerChunk() // throws with the same advice
+  mkdirSync(SCREENS, { recursive: true })
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root: ROOT,
+    build: {
+      outDir: CACHE,
+      emptyOutDir: false,
+      minify: false,
+      lib: { entry: resolve(ROOT, 'e2e/bridge-page.ts'), formats: ['iife'], name: 'robustLensBridge', fileName: () => 'bridge.js' }
+    }
+  })
+  if (!existsSync(BRIDGE_BUNDLE)) throw new Error(`bridge bundle was not written to ${BRIDGE_BUNDLE}`)
+
+  mkdirSync(MODELS_DIR, { recursive: true })
+  const stamp = resolve(MODELS_DIR, 'models.stamp.json')
+  const wanted = JSON.stringify(MODELS)
+  if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== wanted) {
+    for (const { dir, ...m } of MODELS) await writeRandomModel(dir, { ...m, architecture: 'resnet18-cifar' })
+    writeFileSync(stamp, wanted)
+  }
+}

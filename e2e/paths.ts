@@ -1,0 +1,24 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+
+export const ROOT = resolve(import.meta.dirname, '..')
+export const OUT = resolve(ROOT, 'out')
+export const CACHE = resolve(ROOT, 'e2e/.cache')
+export const BRIDGE_BUNDLE = resolve(CACHE, 'bridge.js')
+export const MODELS_DIR = resolve(CACHE, 'models')
+/** One pair per folder, so the first screen's default pair is the one the test means. */
+export const FAST_MODELS = resolve(MODELS_DIR, 'fast')
+export const SLOW_MODELS = resolve(MODELS_DIR, 'slow')
+export const SCREENS = resolve(CACHE, 'screens')
+export const SAMPLES_DIR = resolve(ROOT, 'resources/samples')
+/** The e2e model pairs (written by global-setup with the engine's random-weight writer). */
+export const FAST_PAIR = 'e2e-fast'
+export const SLOW_PAIR = 'e2e-slow'
+
+/** The compute worker chunk electron-vite built: the same file the desktop app runs. */
+export function builtWorkerChunk(): string {
+  const dir = resolve(OUT, 'main/chunks')
+  const name = existsSync(dir) ? readdirSync(dir).find((n) => /^worker-.*\.js$/.test(n)) : undefined
+  if (!name) throw new Error(`no built compute worker in ${dir}: run \`npm run build\` first`)
+  return resolve(dir, name)
+}
