@@ -10,76 +10,81 @@ import { UsageError } from './errors'
 export const COMMANDS = ['predict', 'saliency', 'attack', 'visualize', 'activations', 'evaluate', 'bench', 'models'] as const
 export type Command = (typeof COMMANDS)[number]
 
-type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { help: string; arg?: string }
+type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
+  help: string
+  arg?: string
+  /** Checked right after parsing, before any file or model is touched. */
+  check?: 'int' | 'number' | 'ints' | 'numbers' | readonly string[]
+}
 
 const common: Record<string, OptionSpec> = {
   model: { type: 'string', multiple: true, arg: 'ID|DIR', help: 'model id under --models-dir, or a model folder; twice for a twin run (default: the first model)' },
   'models-dir': { type: 'string', arg: 'DIR', help: 'folder of model folders (default resources/models)' },
   out: { type: 'string', arg: 'DIR', help: 'write PNGs, .npy arrays, CSV and result.json here' },
-  preset: { type: 'string', arg: 'ID', help: 'visualization preset: lab, smoothgrad, simonyan, diverging, perturbation' },
+  preset: { type: 'string', arg: 'ID', check: ['lab', 'smoothgrad', 'simonyan', 'diverging', 'perturbation'], help: 'visualization preset: lab, smoothgrad, simonyan, diverging, perturbation' },
   'shared-scale': { type: 'boolean', help: 'twin runs: one display scale computed from both models\' maps' },
-  seed: { type: 'string', arg: 'N', help: 'seed of every random choice (default 0)' },
+  seed: { type: 'string', arg: 'N', check: 'int', help: 'seed of every random choice (default 0)' },
   json: { type: 'boolean', help: 'also print result.json to stdout' },
   'input-npy': { type: 'string', arg: 'FILE', help: 'input images as a float32 NHWC .npy in [0,1] (instead of image files)' },
-  workers: { type: 'string', arg: 'N', help: 'run on N compute worker threads (default 0 = in this process)' },
-  backend: { type: 'string', arg: 'NAME', help: 'TF.js backend: wasm (default order: tensorflow-gpu, tensorflow, wasm, cpu) or cpu' },
+  workers: { type: 'string', arg: 'N', check: 'int', help: 'run on N compute worker threads (default 0 = in this process)' },
+  backend: { type: 'string', arg: 'NAME', check: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'TF.js backend: wasm (default order: tensorflow-gpu, tensorflow, wasm, cpu) or cpu' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
   help: { type: 'boolean', short: 'h', help: 'show this help' }
 }
 
 const attackLike: Record<string, OptionSpec> = {
-  eps: { type: 'string', arg: 'E', help: 'radius of the ball, [0,1] pixel units (fractions such as 8/255 allowed)' },
-  step: { type: 'string', arg: 'S', help: 'step size' },
-  steps: { type: 'string', arg: 'N', help: 'number of steps' },
-  'keep-iterates': { type: 'string', arg: 'N', help: 'save N evenly spaced iterates (always the last) as .npy (default 0)' }
+  eps: { type: 'string', arg: 'E', check: 'number', help: 'radius of the ball, [0,1] pixel units (fractions such as 8/255 allowed)' },
+  step: { type: 'string', arg: 'S', check: 'number', help: 'step size' },
+  steps: { type: 'string', arg: 'N', check: 'int', help: 'number of steps' },
+  'keep-iterates': { type: 'string', arg: 'N', check: 'int', help: 'save N evenly spaced iterates (always the last) as .npy (default 0)' }
 }
 
 export const commandOptions: Record<Command, Record<string, OptionSpec>> = {
   predict: { top: { type: 'string', arg: 'K', help: 'classes listed per image (default 5)' } },
   saliency: {
-    gradient: { type: 'string', arg: 'loss|score', help: 'loss = ∇CE(f(x), y) (the lab, default); score = ∇f_y(x) (Simonyan, SmoothGrad)' },
-    class: { type: 'string', arg: 'K', help: 'class of the gradient (default: each model\'s top-1 prediction)' },
-    variant: { type: 'string', arg: 'V', help: 'none (default), smoothgrad, smoothgrad2, vargrad' },
-    n: { type: 'string', arg: 'N', help: 'noise samples (default 50; implies --variant smoothgrad)' },
-    sigma: { type: 'string', arg: 'F', help: 'noise σ as a fraction of the image range (default 0.15)' },
+    gradient: { type: 'string', arg: 'loss|score', check: ['loss', 'score'], help: 'loss = ∇CE(f(x), y) (the lab, default); score = ∇f_y(x) (Simonyan, SmoothGrad)' },
+    class: { type: 'string', arg: 'K', check: 'int', help: 'class of the gradient (default: each model\'s top-1 prediction)' },
+    variant: { type: 'string', arg: 'V', check: ['none', 'smoothgrad', 'smoothgrad2', 'vargrad'], help: 'none (default), smoothgrad, smoothgrad2, vargrad' },
+    n: { type: 'string', arg: 'N', check: 'int', help: 'noise samples (default 50; implies --variant smoothgrad)' },
+    sigma: { type: 'string', arg: 'F', check: 'number', help: 'noise σ as a fraction of the image range (default 0.15)' },
     'clip-noisy': { type: 'boolean', help: 'clip x + noise to [0,1] before the model' }
   },
   attack: {
     ...attackLike,
-    threat: { type: 'string', arg: 'l2|linf', help: 'threat model (default l2)' },
-    target: { type: 'string', arg: 'K', help: 'targeted attack toward class K (default: untargeted)' },
-    'true-class': { type: 'string', arg: 'K', help: 'true class for an untargeted attack (default: top-1 prediction)' },
+    threat: { type: 'string', arg: 'l2|linf', check: ['l2', 'linf'], help: 'threat model (default l2)' },
+    target: { type: 'string', arg: 'K', check: 'int', help: 'targeted attack toward class K (default: untargeted)' },
+    'true-class': { type: 'string', arg: 'K', check: 'int', help: 'true class for an untargeted attack (default: top-1 prediction)' },
     'random-start': { type: 'boolean', help: 'start at a random point of the ball (robustness library semantics)' },
-    restarts: { type: 'string', arg: 'N', help: 'random restarts (default 0)' },
+    restarts: { type: 'string', arg: 'N', check: 'int', help: 'random restarts (default 0)' },
     'use-best': { type: 'boolean', help: 'keep the best iterate per image instead of the last' }
   },
   visualize: {
     ...attackLike,
-    feature: { type: 'string', arg: 'K', help: 'representation coordinate to maximize (required)' },
+    feature: { type: 'string', arg: 'K', check: 'int', help: 'representation coordinate to maximize (required)' },
     'fake-relu': { type: 'boolean', help: 'last ReLU is the identity in the backward pass' },
-    start: { type: 'string', arg: 'image|gray|noise', help: 'starting point (default: image when inputs are given, else gray)' },
-    'noise-sigma': { type: 'string', arg: 'F', help: 'σ of the noise start, clamp(0.5 + σn) (default 0.05)' },
-    count: { type: 'string', arg: 'N', help: 'images to optimize when starting from gray/noise without inputs (default 1)' }
+    start: { type: 'string', arg: 'image|gray|noise', check: ['image', 'gray', 'noise'], help: 'starting point (default: image when inputs are given, else gray)' },
+    'noise-sigma': { type: 'string', arg: 'F', check: 'number', help: 'σ of the noise start, clamp(0.5 + σn) (default 0.05)' },
+    count: { type: 'string', arg: 'N', check: 'int', help: 'images to optimize when starting from gray/noise without inputs (default 1)' }
   },
   activations: {
-    features: { type: 'string', arg: 'K,K,…', help: 'representation coordinates (default: all)' },
-    top: { type: 'string', arg: 'K', help: 'list the K most and least activating images per coordinate (default 5)' }
+    features: { type: 'string', arg: 'K,K,…', check: 'ints', help: 'representation coordinates (default: all)' },
+    top: { type: 'string', arg: 'K', check: 'int', help: 'list the K most and least activating images per coordinate (default 5)' }
   },
   evaluate: {
     data: { type: 'string', arg: 'DIR|FILE.tar.gz', help: 'class folders (named by class name or index), or a .tar.gz of them (required)' },
-    limit: { type: 'string', arg: 'N', help: 'use at most N images (evenly over classes, in file order)' },
-    threat: { type: 'string', arg: 'l2|linf', help: 'threat model (default l2)' },
-    'eps-list': { type: 'string', arg: 'E,E,…', help: 'radii (default l2: 0,0.25,0.5,1; linf: 0,2/255,4/255,8/255)' },
-    steps: { type: 'string', arg: 'N', help: 'PGD steps (default 20)' },
-    'step-factor': { type: 'string', arg: 'F', help: 'step = F·ε/steps (default 2.5)' },
+    limit: { type: 'string', arg: 'N', check: 'int', help: 'use at most N images (evenly over classes, in file order)' },
+    threat: { type: 'string', arg: 'l2|linf', check: ['l2', 'linf'], help: 'threat model (default l2)' },
+    'eps-list': { type: 'string', arg: 'E,E,…', check: 'numbers', help: 'radii (default l2: 0,0.25,0.5,1; linf: 0,2/255,4/255,8/255)' },
+    steps: { type: 'string', arg: 'N', check: 'int', help: 'PGD steps (default 20)' },
+    'step-factor': { type: 'string', arg: 'F', check: 'number', help: 'step = F·ε/steps (default 2.5)' },
     'random-start': { type: 'boolean', help: 'random start' },
     'minimal-eps': { type: 'boolean', help: 'also find each image\'s smallest flipping ε by bisection' },
-    'batch-size': { type: 'string', arg: 'N', help: 'images per engine job (default 100)' }
+    'batch-size': { type: 'string', arg: 'N', check: 'int', help: 'images per engine job (default 100)' }
   },
   bench: {
-    soak: { type: 'string', arg: 'N', help: 'also run N consecutive small jobs and report tensor/heap growth' },
+    soak: { type: 'string', arg: 'N', check: 'int', help: 'also run N consecutive small jobs and report tensor/heap growth' },
     quick: { type: 'boolean', help: 'fewer repetitions (a smoke run, numbers are noisier)' },
-    width: { type: 'string', arg: 'W', help: 'width of the random CIFAR ResNet-18 used when no model is found (default 64)' }
+    width: { type: 'string', arg: 'W', check: 'int', help: 'width of the random CIFAR ResNet-18 used when no model is found (default 64)' }
   },
   models: {}
 }
@@ -142,12 +147,14 @@ export function parseCommandLine(argv: string[]): ParsedArgs | { help: true; com
   const options = { ...common, ...commandOptions[first] }
   let parsed: ReturnType<typeof parseArgs>
   try {
-    parsed = parseArgs({ args: rest, options: Object.fromEntries(Object.entries(options).map(([k, { help: _h, arg: _a, ...o }]) => [k, o])), allowPositionals: true, strict: true })
+    parsed = parseArgs({ args: rest, options: Object.fromEntries(Object.entries(options).map(([k, { help: _h, arg: _a, check: _c, ...o }]) => [k, o])), allowPositionals: true, strict: true })
   } catch (e) {
     throw new UsageError((e as Error).message)
   }
   if (parsed.values.help) return { help: true, command: first }
-  return { command: first, values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals }
+  const values = parsed.values as ParsedArgs['values']
+  checkValues(values, options)
+  return { command: first, values, positionals: parsed.positionals }
 }
 
 // ───────────────────────────── typed accessors ─────────────────────────────
@@ -158,6 +165,19 @@ export function parseNumber(name: string, text: string): number {
   const value = fraction ? Number(fraction[1]) / Number(fraction[2]) : text.trim() === '' ? NaN : Number(text)
   if (!Number.isFinite(value)) throw new UsageError(`--${name}: '${text}' is not a number`)
   return value
+}
+
+/** Syntax of every given option (numbers, integers, lists, choices), so a typo fails before any work starts. */
+function checkValues(values: ParsedArgs['values'], options: Record<string, OptionSpec>): void {
+  const o = new Options(values)
+  for (const [name, spec] of Object.entries(options)) {
+    if (values[name] === undefined || spec.check === undefined) continue
+    if (spec.check === 'int') o.int(name)
+    else if (spec.check === 'number') o.number(name)
+    else if (spec.check === 'ints') o.intList(name)
+    else if (spec.check === 'numbers') o.numberList(name)
+    else o.choice(name, spec.check)
+  }
 }
 
 export class Options {
