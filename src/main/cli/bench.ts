@@ -11,6 +11,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join, resolve } from 'node:path'
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import * as tf from '@tensorflow/tfjs'
 import type { ImageBatch } from '../../shared/images'
 import { JobRequestSchema, type JobRequestInput, type MethodParams, type SaliencyResult } from '../../shared/jobs'
@@ -214,6 +216,18 @@ async function poolTimings(runner: Runner, info: ModelInfo, quick: boolean) {
   return out
 }
 
+/** A full garbage collection, so heap readings compare like with like (works without node --expose-gc). */
+function collectGarbage(): boolean {
+  try {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as (() => void) | undefined
+    gc?.()
+    return typeof gc === 'function'
+  } catch {
+    return false
+  }
+}
+
 /** N consecutive small jobs in process; tensors and heap before/after (after a warm-up of 10 jobs). */
 async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: number) {
   const { createEngine } = await import('../engine/index')
@@ -238,12 +252,12 @@ async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: numb
   }
   try {
     for (let i = 0; i < 10; i++) await runOne(i)
-    global.gc?.()
+    const gcWorked = collectGarbage()
     const start = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, wasmHeap: wasmHeapBytes(), heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }
     const t0 = performance.now()
     for (let i = 0; i < jobs; i++) await runOne(i)
     const ms = performance.now() - t0
-    global.gc?.()
+    collectGarbage()
     const end = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes, wasmHeap: wasmHeapBytes(), heapUsed: process.memoryUsage().heapUsed, rss: process.memoryUsage().rss }
     const mb = (v: number) => round(v / 2 ** 20, 2)
     return {
@@ -253,7 +267,7 @@ async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: numb
       numTensors: { start: start.tensors, end: end.tensors, growth: end.tensors - start.tensors },
       tensorMB: { start: mb(start.bytes), end: mb(end.bytes) },
       wasmHeapMB: start.wasmHeap === null || end.wasmHeap === null ? null : { start: mb(start.wasmHeap), end: mb(end.wasmHeap), growth: mb(end.wasmHeap - start.wasmHeap) },
-      jsHeapUsedMB: { start: mb(start.heapUsed), end: mb(end.heapUsed), growth: mb(end.heapUsed - start.heapUsed), gcExposed: typeof global.gc === 'function' },
+      jsHeapUsedMB: { start: mb(start.heapUsed), end: mb(end.heapUsed), growth: mb(end.heapUsed - start.heapUsed), fullGcBeforeReadings: gcWorked },
       rssMB: { start: mb(start.rss), end: mb(end.rss), growth: mb(end.rss - start.rss) },
       ...(Object.keys(failures).length ? { failures } : {}),
       pass: end.tensors === start.tensors && Object.keys(failures).length === 0
@@ -302,7 +316,7 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
       const pool = await poolTimings(runner, info, quick)
       const b1 = timings.batch1 as { gradientForwardRatio: number; speedupOverPlainGrad: number }
       const sg = pool.smoothGrad50 as { wallMs?: number }
-      const pgd = pool.pgd20 as { wallMs?: Timing }
+      const pgd = pool.pgd20 as { wallMs?: Timing; twinRunWallMs?: number | null }
       const isTargetModel = info.architecture.name === 'resnet18-cifar' && info.architecture.width === 64
       perModel.push({
         id: info.id,
@@ -317,7 +331,9 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
           gradientForwardRatio: { value: b1.gradientForwardRatio, target: `≤ ${TARGETS.gradientForwardRatio}`, pass: b1.gradientForwardRatio <= TARGETS.gradientForwardRatio },
           speedupOverPlainGrad: { value: b1.speedupOverPlainGrad, target: `≥ ${TARGETS.speedupOverPlainGrad}`, pass: b1.speedupOverPlainGrad >= TARGETS.speedupOverPlainGrad },
           smoothGrad50Ms: { value: sg.wallMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.smoothGrad50TwoWorkersMs} with 2 workers`, pass: sg.wallMs !== undefined && runner.workers >= 2 && sg.wallMs <= TARGETS.smoothGrad50TwoWorkersMs },
-          pgd20Ms: { value: pgd.wallMs?.medianMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: pgd.wallMs !== undefined && runner.workers >= 2 && pgd.wallMs.medianMs <= TARGETS.pgd20TwoWorkersMs }
+          pgd20Ms: { value: pgd.wallMs?.medianMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: pgd.wallMs !== undefined && runner.workers >= 2 && pgd.wallMs.medianMs <= TARGETS.pgd20TwoWorkersMs },
+          // the app's twin run (standard + robust at once, one per worker): what a user waits for
+          pgd20TwinRunMs: { value: pgd.twinRunWallMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: typeof pgd.twinRunWallMs === 'number' && pgd.twinRunWallMs <= TARGETS.pgd20TwoWorkersMs }
         }
       })
     }
