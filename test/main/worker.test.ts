@@ -1,0 +1,109 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { MessageChannel, Worker } from 'node:worker_threads'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createPool, type ComputePool } from '../../src/main/compute/pool'
+import type { WorkerToMain } from '../../src/main/compute/protocol'
+import { serveEngine, type WorkerPort } from '../../src/main/compute/serve-engine'
+import { CancelledError, type Engine } from '../../src/main/engine/api'
+import { writeRandomModel } from '../../src/main/engine/index'
+import { image, tempDir } from './helpers'
+
+describe('serveEngine (the worker side, in-process)', () => {
+  function connect(engine: Partial<Engine> | Error) {
+    const { port1, port2 } = new MessageChannel()
+    const received: WorkerToMain[] = []
+    port1.on('message', (m: WorkerToMain) => received.push(m))
+    serveEngine(port2 as unknown as WorkerPort, async () => {
+      if (engine instanceof Error) throw engine
+      return engine as Engine
+    })
+    const next = async (predicate: (m: WorkerToMain) => boolean): Promise<WorkerToMain> => {
+      for (let i = 0; i < 400; i++) {
+        const found = received.find(predicate)
+        if (found) return found
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      throw new Error('no such message')
+    }
+    return { port: port1, received, next, close: () => (port1.close(), port2.close()) }
+  }
+
+  it('reports ready with the engine backend, runs a job with progress, and moves result arrays', async () => {
+    const probabilities = new Float32Array([0.1, 0.9])
+    const w = connect({
+      backend: 'wasm',
+      run: async (_job, ctx) => {
+        ctx.onProgress({ step: 1, totalSteps: 1, etaMs: 0 })
+        return { result: { method: 'predict', predictions: { probabilities, classes: 2 } }, run: { modelId: 'm', weightsSha256: '', backend: 'wasm', ms: 1 } }
+      }
+    })
+    w.port.postMessage({ id: 0, type: 'init', modelsDir: '/m' })
+    expect(await w.next((m) => m.type === 'ready')).toEqual({ id: 0, type: 'ready', backend: 'wasm' })
+    w.port.postMessage({ id: 5, type: 'run', job: { modelId: 'm', images: image(), params: { method: 'predict' } } })
+    const result = await w.next((m) => m.type === 'result')
+    expect(w.received.some((m) => m.type === 'progress' && m.id === 5)).toBe(true)
+    expect(result.type === 'result' && result.result.method === 'predict' && [...result.result.predictions.probabilities]).toEqual([0.1, 0.9].map(Math.fround))
+    expect(probabilities.byteLength).toBe(0) // transferred, not copied
+    w.close()
+  })
+
+  it('aborts the job signal on cancel and answers cancelled', async () => {
+    const w = connect({
+      backend: 'cpu',
+      run: (_job, ctx) =>
+        new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(new CancelledError())))
+    })
+    w.port.postMessage({ id: 0, type: 'init', modelsDir: '/m' })
+    w.port.postMessage({ id: 2, type: 'run', job: { modelId: 'm', images: image(), params: { method: 'predict' } } })
+    w.port.postMessage({ id: 2, type: 'cancel' })
+    expect(await w.next((m) => m.type === 'error')).toEqual({ id: 2, type: 'error', message: 'cancelled', cancelled: true })
+    w.close()
+  })
+
+  it('reports an engine that cannot start', async () => {
+    const w = connect(new Error('no backend works'))
+    w.port.postMessage({ id: 0, type: 'init', modelsDir: '/m' })
+    expect(await w.next((m) => m.type === 'error')).toMatchObject({ id: 0, message: 'engine failed to start: no backend works', cancelled: false })
+    w.close()
+  })
+})
+
+const chunks = resolve(import.meta.dirname, '../../out/main/chunks')
+const builtWorker = existsSync(chunks) ? readdirSync(chunks).find((n) => /^worker-.*\.js$/.test(n)) : undefined
+// npm test builds first and sets REQUIRE_BUILD, so there this never skips
+const skip = !builtWorker && process.env.REQUIRE_BUILD !== '1'
+
+describe.skipIf(skip)('the built compute worker (out/main/chunks/worker-*.js) with a real random-weight model', () => {
+  let pool: ComputePool | null = null
+  afterAll(async () => pool?.terminate())
+
+  it('predicts with the wasm backend, then a cancelled attack stops and the worker takes the next job', async () => {
+    if (!builtWorker) throw new Error('no built worker chunk: run `npm run build`')
+    const modelsDir = tempDir()
+    await writeRandomModel(modelsDir, { id: 'tiny', width: 4 })
+    pool = createPool(() => new Worker(resolve(chunks, builtWorker)), { size: 1, modelsDir })
+    expect(await pool.backend()).toBe('wasm')
+    const out = await pool.run({ modelId: 'tiny', images: image(), params: { method: 'predict' } })
+    if (out.result.method !== 'predict') throw new Error(`unexpected ${out.result.method}`)
+    const p = out.result.predictions.probabilities
+    expect(p).toBeInstanceOf(Float32Array)
+    expect(p.length).toBe(10)
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4)
+
+    const controller = new AbortController()
+    let steps = 0
+    const attack = pool.run(
+      {
+        modelId: 'tiny',
+        images: image(),
+        params: { method: 'attack', threat: 'l2', eps: 1, stepSize: 0.1, steps: 5000, targeted: false, targetClass: null, trueClass: null, randomStart: false, restarts: 0, useBest: false, keepIterates: 0, seed: 0 }
+      },
+      { signal: controller.signal, onProgress: () => void (++steps === 3 && controller.abort()) }
+    )
+    await expect(attack).rejects.toBeInstanceOf(CancelledError)
+    expect(steps).toBeLessThan(5000)
+    await expect(pool.run({ modelId: 'tiny', images: image(), params: { method: 'predict' } })).resolves.toMatchObject({ run: { modelId: 'tiny' } })
+    expect(pool.stats()).toMatchObject({ busy: 0, replaced: 0 })
+  })
+})
