@@ -325,14 +325,19 @@ export function histogram(map: RawMap, preset: PresetId, bins = 64, scale?: Pres
       thresholds = [-s.maxAbs, s.maxAbs]
       break
   }
+  // non-finite values (a diverged gradient) are left out of the bins rather than poisoning min/max
   let min = Infinity
   let max = -Infinity
   for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) continue
     min = Math.min(min, values[i])
     max = Math.max(max, values[i])
   }
+  if (min > max) min = max = 0 // nothing finite
   const counts = new Array<number>(bins).fill(0)
   const binWidth = max > min ? (max - min) / bins : 1 / bins
-  for (let i = 0; i < values.length; i++) counts[Math.min(bins - 1, Math.floor((values[i] - min) / binWidth))]++
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isFinite(values[i])) counts[Math.min(bins - 1, Math.floor((values[i] - min) / binWidth))]++
+  }
   return { quantity, min, max, counts, binWidth, thresholds }
 }

@@ -169,6 +169,12 @@ describe('histogram', () => {
     expect(h.thresholds[0]).toBeCloseTo(2.97, 12)
   })
 
+  it('leaves non-finite values out of the bins', () => {
+    const h = histogram(map2x2([[NaN, 0, 0], [1, 0, 0], [2, 0, 0], [Infinity, 0, 0]]), 'simonyan', 2, { preset: 'simonyan', max: 2 })
+    expect([h.min, h.max]).toEqual([1, 2])
+    expect(h.counts).toEqual([1, 1])
+  })
+
   it('gives the lab preset ±3σ thresholds per channel', () => {
     const h = histogram(ramp, 'lab', 4)
     expect(h.thresholds).toHaveLength(6)
