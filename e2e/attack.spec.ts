@@ -1,0 +1,61 @@
+/**
+ * Attack end to end: drop a photo, run a targeted lab-exact L2 PGD on both models (real handlers, real workers,
+ * random-weight e2e models), watch the live charts, scrub the iterates; unlink and cancel a long run on the slow pair.
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { test, expect, dropFiles, screenshot } from './fixtures'
+import { SAMPLES_DIR, SLOW_MODELS } from './paths'
+
+const photo = (name: string): { name: string; mimeType: string; bytes: Buffer } => ({ name, mimeType: 'image/jpeg', bytes: readFileSync(resolve(SAMPLES_DIR, name)) })
+
+test('a targeted lab-exact attack runs on both models with live charts, images and a scrubber', async ({ page }) => {
+  test.setTimeout(90_000)
+  await dropFiles(page, [photo('cat-chelsea.jpg')])
+  await expect(page.getByTestId('thumb')).toHaveCount(1)
+  await expect(page.getByTestId('top5-robust').locator('li')).toHaveCount(5)
+  await page.getByTestId('tab-attack').click()
+  await page.getByTestId('preset-lab-exact').click()
+  await expect(page.getByTestId('preset-note')).toContainText('√(d/d₂₂₄)')
+  await page.getByTestId('param-targeted').check()
+  await page.getByTestId('param-target').selectOption({ label: '2: bird' })
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('result-standard')).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
+  await expect(page.getByTestId('result-robust')).toHaveAttribute('data-state', 'done')
+  await expect(page.getByTestId('status')).toHaveText('Done')
+  await expect(page.getByTestId('chart-standard')).toBeVisible()
+  await expect(page.getByTestId('chart-robust')).toBeVisible()
+  await expect(page.getByTestId('flip-standard')).toContainText('bird')
+  await expect(page.getByTestId('result-robust')).toContainText('δ ×')
+  await expect(page.getByTestId('adversarial-standard')).toBeVisible()
+  // scrub to the first kept iterate
+  const scrubber = page.getByTestId('scrubber-standard')
+  await scrubber.focus()
+  await page.keyboard.press('Home')
+  await expect(page.getByTestId('result-standard')).toContainText('Iterate 1/')
+  await screenshot(page, 'attack')
+})
+
+test.describe('on the slow pair', () => {
+  test.use({ modelsDir: SLOW_MODELS })
+
+test('unlinked parameters run one job per model, and a long attack can be cancelled', async ({ page }) => {
+  test.setTimeout(90_000)
+  await dropFiles(page, [photo('dog-german-shepherd.jpg')])
+  await expect(page.getByTestId('thumb')).toHaveCount(1)
+  await expect(page.getByTestId('top5-robust').locator('li')).toHaveCount(5, { timeout: 30_000 })
+  await page.getByTestId('tab-attack').click()
+  await page.getByTestId('link-params').uncheck()
+  const steps = page.getByLabel('Steps value')
+  await expect(steps).toHaveCount(2)
+  await steps.nth(0).fill('400')
+  await steps.nth(0).press('Enter')
+  await steps.nth(1).fill('400')
+  await steps.nth(1).press('Enter')
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('status')).toContainText('Running')
+  await expect(page.getByTestId('cancel')).toBeEnabled()
+  await page.getByTestId('cancel').click()
+  await expect(page.getByTestId('status')).toHaveText('Cancelled', { timeout: 20_000 })
+})
+})
