@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { filesFromDataTransfer } from '../../../src/renderer/src/lib/files'
+import { groupPairs } from '../../../src/renderer/src/state/models.svelte'
+import { fakeModelInfo } from './api-mock'
+
+type FakeEntry = { isFile: boolean; isDirectory: boolean; name: string; file?: (ok: (f: File) => void) => void; createReader?: () => { readEntries: (ok: (e: FakeEntry[]) => void) => void } }
+
+const fileEntry = (name: string): FakeEntry => ({ isFile: true, isDirectory: false, name, file: (ok) => ok(new File(['x'], name)) })
+/** A folder whose reader hands out its children in batches of two (readEntries must be called until empty). */
+function folder(name: string, children: FakeEntry[]): FakeEntry {
+  return {
+    isFile: false,
+    isDirectory: true,
+    name,
+    createReader: () => {
+      let at = 0
+      return {
+        readEntries: (ok) => {
+          const batch = children.slice(at, at + 2)
+          at += batch.length
+          ok(batch)
+        }
+      }
+    }
+  }
+}
+
+describe('filesFromDataTransfer', () => {
+  it('walks dropped folders recursively (all readEntries batches) next to plain files', async () => {
+    const tree = folder('photos', [fileEntry('b.jpg'), fileEntry('a.jpg'), folder('sub', [fileEntry('c.png')]), fileEntry('d.bmp')])
+    const loose = new File(['y'], 'loose.png')
+    const items = [
+      { kind: 'file', webkitGetAsEntry: () => tree, getAsFile: () => null },
+      { kind: 'file', webkitGetAsEntry: () => fileEntry('loose.png'), getAsFile: () => loose }
+    ]
+    const files = await filesFromDataTransfer({ items, files: [] } as unknown as DataTransfer)
+    expect(files.map((f) => f.name)).toEqual(['a.jpg', 'b.jpg', 'd.bmp', 'c.png', 'loose.png'])
+  })
+
+  it('falls back to the plain file list without the entry API', async () => {
+    const file = new File(['z'], 'z.png')
+    const files = await filesFromDataTransfer({ items: [{ kind: 'file', getAsFile: () => file }], files: [file] } as unknown as DataTransfer)
+    expect(files).toEqual([file])
+  })
+})
+
+describe('groupPairs', () => {
+  it('groups models by pair with one model per role, pairs sorted by id', () => {
+    const pairs = groupPairs([fakeModelInfo('b-rob', 'robust', 'b'), fakeModelInfo('a-std', 'standard', 'a'), fakeModelInfo('b-std', 'standard', 'b'), fakeModelInfo('b-rob2', 'robust', 'b')])
+    expect(pairs.map((p) => [p.id, p.standard?.id, p.robust?.id])).toEqual([
+      ['a', 'a-std', undefined],
+      ['b', 'b-std', 'b-rob']
+    ])
+  })
+})
