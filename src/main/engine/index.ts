@@ -49,26 +49,27 @@ class TfjsEngine implements Engine {
     return out
   }
 
+  /** The folder of model `id`: `${modelsDir}/${id}` when its model.json says so, else the folder whose model.json does. */
   private async modelDir(id: string): Promise<string> {
     const direct = join(this.modelsDir, id)
-    try {
-      if ((await readModelSpec(direct)).id === id) return direct
-    } catch {
-      // fall through to a scan: the folder name may differ from the id
-    }
-    for (const info of await this.listModels()) {
-      if (info.id === id) {
-        const entries = await readdir(this.modelsDir)
-        for (const name of entries) {
-          try {
-            if ((await readModelSpec(join(this.modelsDir, name))).id === id) return join(this.modelsDir, name)
-          } catch {
-            // skip
-          }
-        }
+    const idOf = async (dir: string): Promise<string | null> => {
+      try {
+        return (await readModelSpec(dir)).id
+      } catch {
+        return null
       }
     }
-    return direct // loading reports why it is not a valid model
+    if ((await idOf(direct)) === id) return direct
+    let names: string[] = []
+    try {
+      names = await readdir(this.modelsDir)
+    } catch {
+      // no models folder: loading `direct` reports the missing model.json
+    }
+    for (const name of names.sort()) {
+      if (name !== id && (await idOf(join(this.modelsDir, name))) === id) return join(this.modelsDir, name)
+    }
+    return direct // loading it reports why it is not a valid model
   }
 
   /** The cached model for `id`, loading (and warming up) on first use. */

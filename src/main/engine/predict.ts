@@ -6,12 +6,6 @@ import type { LoadedModel } from './models/load'
 /** Rows of at most this many images per forward pass (bounds the wasm heap). */
 export const PREDICT_BATCH = 32
 
-export function probabilitiesOf(logits: tf.Tensor2D): Predictions {
-  const classes = logits.shape[1]
-  const probabilities = tf.tidy(() => tf.softmax(logits)).dataSync() as Float32Array
-  return { probabilities: Float32Array.from(probabilities), classes }
-}
-
 export function predict(model: LoadedModel, x: tf.Tensor4D): Predictions {
   const n = x.shape[0]
   const classes = model.classCount

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEngine, ModelFormatError, writeRandomModel } from '../../../src/main/engine/index'
@@ -56,6 +56,20 @@ describe('model loading and predict (wasm)', () => {
     await expect(
       engine.run({ modelId: 'tiny-a', images: randomImages(1, 16), params: { method: 'predict' } }, { signal: signal(), onProgress: () => {} })
     ).rejects.toThrow(/32×32×3/)
+  })
+
+  it('finds a model by id when its folder has another name', async () => {
+    const other = tempDir()
+    try {
+      const { dir } = await writeRandomModel(other.dir, { id: 'named-by-id', width: 2, seed: 9 })
+      renameSync(dir, join(other.dir, 'some-folder'))
+      const e = await createEngine({ modelsDir: other.dir, backends: ['wasm'] })
+      const { run } = await e.run({ modelId: 'named-by-id', images: randomImages(1), params: { method: 'predict' } }, { signal: signal(), onProgress: () => {} })
+      expect(run.modelId).toBe('named-by-id')
+      e.dispose()
+    } finally {
+      other.remove()
+    }
   })
 
   it('reports an unknown model id', async () => {
