@@ -1,0 +1,60 @@
+/**
+ * Installers cannot be built here (electron-builder downloads Electron, and one of its dependencies has an install
+ * script our strict-allow-scripts policy refuses), so the configuration itself is checked.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { PNG } from 'pngjs'
+import { describe, expect, it } from 'vitest'
+
+const root = resolve(import.meta.dirname, '../..')
+const config = JSON.parse(readFileSync(resolve(root, 'electron-builder.json'), 'utf8'))
+const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'))
+
+describe('electron-builder configuration', () => {
+  it('has an app id and product name', () => {
+    expect(config.appId).toMatch(/^[a-z][a-z0-9-]*(\.[a-z0-9-]+)+$/)
+    expect(config.productName).toBe('Robust Lens')
+  })
+
+  it('targets dmg on macOS, nsis on Windows, AppImage and deb on Linux', () => {
+    expect(config.mac.target).toContain('dmg')
+    expect(config.win.target).toContain('nsis')
+    expect(config.linux.target).toEqual(expect.arrayContaining(['AppImage', 'deb']))
+  })
+
+  it('keeps the wasm binaries outside the asar archive, and they exist where the pattern points', () => {
+    expect(config.asar).toBe(true)
+    expect(config.asarUnpack).toContain('node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm')
+    expect(existsSync(resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))).toBe(true)
+  })
+
+  it('ships models and samples as extra resources (plain files next to the asar), where paths.ts looks for them', () => {
+    const extra = config.extraResources as { from: string; to: string }[]
+    expect(extra).toEqual(expect.arrayContaining([expect.objectContaining({ from: 'resources/models', to: 'models' }), expect.objectContaining({ from: 'resources/samples', to: 'samples' })]))
+    const paths = readFileSync(resolve(root, 'src/main/paths.ts'), 'utf8')
+    expect(paths).toContain("join(resources, 'models')")
+    expect(paths).toContain("join(resources, 'samples')")
+  })
+
+  it('packs the built app (out/) and package.json, whose main is the built entry', () => {
+    expect(config.files).toEqual(expect.arrayContaining(['out/**/*', 'package.json']))
+    expect(pkg.main).toBe('./out/main/index.js')
+  })
+
+  it('points every platform at an icon that exists and is large enough', () => {
+    for (const icon of [config.icon, config.mac.icon, config.win.icon]) {
+      const png = PNG.sync.read(readFileSync(resolve(root, icon)))
+      expect(png.width).toBeGreaterThanOrEqual(256)
+      expect(png.width).toBe(png.height)
+    }
+    for (const n of [16, 32, 48, 128, 256, 512]) expect(existsSync(resolve(root, config.linux.icon, `${n}x${n}.png`))).toBe(true)
+    expect(PNG.sync.read(readFileSync(resolve(root, config.icon))).width).toBeGreaterThanOrEqual(512) // dmg needs ≥ 512
+  })
+
+  it('is what `npm run dist` uses', () => {
+    expect(pkg.scripts.dist).toContain('scripts/dist.mjs')
+    const dist = readFileSync(resolve(root, 'scripts/dist.mjs'), 'utf8')
+    expect(dist).toContain("'electron-builder', '--config', 'electron-builder.json'")
+  })
+})
