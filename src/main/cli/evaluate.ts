@@ -51,24 +51,35 @@ export async function evaluateCommand(ctx: Context): Promise<ResultRecord> {
   ctx.validate({ data: pixels.subarray(0, height * width * 3), shape: [1, height, width, 3] }, { ...base, labels: [labels[0]] })
 
   const per = height * width * 3
-  const totals = new Map<string, { correct: number[]; trueProb: number[]; correctFlags: Uint8Array[]; minimalEps: (number | null)[]; ms: number; run: unknown }>()
-  for (const m of ctx.models) totals.set(m.id, { correct: epsList.map(() => 0), trueProb: epsList.map(() => 0), correctFlags: [], minimalEps: [], ms: 0, run: null })
-  for (let start = 0; start < files.length; start += batchSize) {
+  const totals = new Map<string, { correct: number[]; trueProb: number[]; minimalEps: (number | null)[]; ms: number; run: unknown }>()
+  for (const m of ctx.models) totals.set(m.id, { correct: epsList.map(() => 0), trueProb: epsList.map(() => 0), minimalEps: [], ms: 0, run: null })
+  const starts: number[] = []
+  for (let start = 0; start < files.length; start += batchSize) starts.push(start)
+  // on a pool, keep every worker busy: several batches at once (each batch already runs its models in parallel)
+  const concurrency = Math.max(1, Math.floor((await ctx.runner()).workers / ctx.models.length))
+  let done = 0
+  const runBatch = async (start: number) => {
     const n = Math.min(batchSize, files.length - start)
     const params: EvaluateParams = { ...base, labels: labels.slice(start, start + n) }
     const runs = await ctx.runAll({ data: pixels.subarray(start * per, (start + n) * per), shape: [n, height, width, 3] }, params)
-    for (const { model, output } of runs) {
-      const r = output.result as EvaluateResult
-      if (r.method !== 'evaluate') throw new Error(`engine returned a '${r.method}' result for an 'evaluate' job`)
-      const t = totals.get(model.id)!
-      r.accuracy.forEach((a, e) => (t.correct[e] += a * n))
-      r.meanTrueProb.forEach((p, e) => (t.trueProb[e] += p * n))
-      t.correctFlags.push(r.correct)
-      if (r.minimalEps) t.minimalEps.push(...r.minimalEps)
-      t.ms += output.run.ms
-      t.run = output.run
+    done += n
+    if (!ctx.quiet && !ctx.opts.flag('json')) ctx.io.stderr(`evaluated ${done}/${files.length} images\n`)
+    return { n, runs }
+  }
+  for (let i = 0; i < starts.length; i += concurrency) {
+    // combined in batch order, so per-image lists stay in file order
+    for (const { n, runs } of await Promise.all(starts.slice(i, i + concurrency).map(runBatch))) {
+      for (const { model, output } of runs) {
+        const r = output.result as EvaluateResult
+        if (r.method !== 'evaluate') throw new Error(`engine returned a '${r.method}' result for an 'evaluate' job`)
+        const t = totals.get(model.id)!
+        r.accuracy.forEach((a, e) => (t.correct[e] += a * n))
+        r.meanTrueProb.forEach((p, e) => (t.trueProb[e] += p * n))
+        if (r.minimalEps) t.minimalEps.push(...r.minimalEps)
+        t.ms += output.run.ms
+        t.run = output.run
+      }
     }
-    if (!ctx.quiet && !ctx.opts.flag('json')) ctx.io.stderr(`evaluated ${start + n}/${files.length} images\n`)
   }
   const rows: (string | number | null)[][] = []
   const results: Record<string, unknown> = {}

@@ -266,6 +266,15 @@ describe('evaluate', () => {
     expect(JSON.parse(r.stdout).results['tiny-robust'].minimalEps).toHaveLength(9)
   })
 
+  it('on a pool runs batches at once and still lists per-image results in file order', async () => {
+    const { factory, jobs } = fakeRunnerFactory()
+    const r = await cli(['evaluate', ...base, '--model', 'tiny-robust', '--data', dataDir, '--workers', '2', '--batch-size', '2', '--minimal-eps', '--json'], factory)
+    expect(r.code).toBe(0)
+    expect(jobs).toHaveLength(5)
+    // the fake engine's minimal ε is label/10; files are taken round-robin over classes 0, 1, 2
+    expect(JSON.parse(r.stdout).results['tiny-robust'].minimalEps).toEqual([0, 0.1, 0.2, 0, 0.1, 0.2, 0, 0.1, 0.2])
+  })
+
   it('refuses a folder that is not a class of the model', async () => {
     const bad = join(root, 'bad-labels', 'zebra')
     mkdirSync(bad, { recursive: true })

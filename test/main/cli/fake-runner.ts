@@ -84,7 +84,7 @@ export function fakeResult(job: EngineJob): MethodResult {
       const correct = new Uint8Array(e * n)
       for (let k = 0; k < e; k++) for (let i = 0; i < n; i++) correct[k * n + i] = p.labels[i] % 2 === 0 ? 1 : 0
       const acc = p.labels.filter((l) => l % 2 === 0).length / n
-      return { method: 'evaluate', epsList: p.epsList, accuracy: Array(e).fill(acc), meanTrueProb: Array(e).fill(acc / 2), correct, minimalEps: p.minimalEps ? Array(n).fill(0.25) : null }
+      return { method: 'evaluate', epsList: p.epsList, accuracy: Array(e).fill(acc), meanTrueProb: Array(e).fill(acc / 2), correct, minimalEps: p.minimalEps ? p.labels.map((l) => l / 10) : null }
     }
   }
 }
@@ -99,6 +99,8 @@ export function fakeRunnerFactory(): { factory: RunnerFactory; jobs: EngineJob[]
       workers: o.workers,
       run: async (job) => {
         jobs.push(job)
+        // with several workers, make the first job finish last, as a slow batch would
+        if (o.workers > 1 && jobs.length === 1) await new Promise((r) => setTimeout(r, 30))
         return { result: fakeResult(job), run: { modelId: job.modelId, weightsSha256: 'f'.repeat(64), backend: 'fake', ms: 1 } }
       },
       dispose: async () => {}
