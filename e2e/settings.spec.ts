@@ -1,0 +1,64 @@
+/**
+ * Settings end to end: the theme follows the system by default and can be forced; views keep their last
+ * parameters across a reload; reset to defaults; and the layout at 1280×720 in both themes (screenshots).
+ */
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { test, expect, dropFiles, screenshot } from './fixtures'
+import { SAMPLES_DIR } from './paths'
+
+test('theme follows the system, can be forced dark, and survives a reload', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
+  await page.emulateMedia({ colorScheme: 'light' })
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light')
+
+  await page.getByTestId('settings-open').click()
+  await page.getByTestId('setting-theme').selectOption('dark')
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
+  await expect.poll(() => page.evaluate(async () => (await window.api.invoke('settings:get')).theme)).toBe('dark')
+  await page.reload()
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
+})
+
+test('the saliency parameters and the active view are restored after a reload; reset forgets them', async ({ page }) => {
+  await page.getByTestId('smoothing-standard').selectOption('smoothgrad2')
+  await page.getByTestId('shared-scale').check()
+  await page.getByTestId('tab-attack').click()
+  await expect.poll(() => page.evaluate(async () => (await window.api.invoke('settings:get')).views.saliency?.['standard.smoothing'])).toBe('smoothgrad2')
+  await page.reload()
+  await expect(page.getByTestId('tab-attack')).toHaveAttribute('aria-selected', 'true')
+  await page.getByTestId('tab-saliency').click()
+  await expect(page.getByTestId('smoothing-standard')).toHaveValue('smoothgrad2')
+  await expect(page.getByTestId('shared-scale')).toBeChecked()
+
+  await page.getByTestId('settings-open').click()
+  await page.getByTestId('settings-reset').click()
+  await page.getByTestId('settings-reset-confirm').click()
+  await expect(page.getByTestId('smoothing-standard')).toHaveValue('none')
+  await expect(page.getByTestId('shared-scale')).not.toBeChecked()
+})
+
+test('layout at 1280×720 in light and dark, keyboard reachable', async ({ page }) => {
+  test.setTimeout(60_000)
+  await page.setViewportSize({ width: 1280, height: 720 })
+  await dropFiles(page, [{ name: 'cat.jpg', mimeType: 'image/jpeg', bytes: readFileSync(resolve(SAMPLES_DIR, 'cat-kitten.jpg')) }])
+  await expect(page.getByTestId('top5-standard').locator('li')).toHaveCount(5)
+  // keyboard: the view tabs move with the arrow keys, Run is reachable and fires on Enter
+  await page.getByTestId('tab-saliency').focus()
+  await page.keyboard.press('ArrowRight')
+  await expect(page.getByTestId('tab-attack')).toBeFocused()
+  await page.keyboard.press('ArrowLeft')
+  await expect(page.getByTestId('tab-saliency')).toHaveAttribute('aria-selected', 'true')
+  await page.getByTestId('run').focus()
+  await page.keyboard.press('Enter')
+  await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 45_000 })
+  // nothing wider than the window
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+  expect(overflow).toBeLessThanOrEqual(0)
+  await page.emulateMedia({ colorScheme: 'light' })
+  await page.screenshot({ path: resolve(import.meta.dirname, '.cache/screens/saliency-1280x720-light.png') })
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
+  await screenshot(page, 'saliency-dark')
+})
