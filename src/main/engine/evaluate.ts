@@ -8,12 +8,12 @@ import type { EvaluateParams, EvaluateResult } from '../../shared/jobs'
 import type { ImageBatch } from '../../shared/images'
 import type { RunContext } from './api'
 import type { LoadedModel } from './models/load'
+import { gradientBatchFor } from './batching'
 import { optimize } from './optimize'
 import { predict } from './predict'
 import { checkpoint, ProgressTracker } from './progress'
 import { deriveSeed } from './rng'
 
-export const EVALUATE_BATCH = 16
 export const BISECTION_ITERATIONS = 6
 
 interface Outcome {
@@ -43,14 +43,15 @@ function outcomeOf(model: LoadedModel, data: Float32Array, shape: [number, numbe
 async function attackOutcome(model: LoadedModel, images: ImageBatch, labels: number[], indices: number[], eps: number[], params: EvaluateParams, seed: number, ctx: RunContext, progress: ProgressTracker): Promise<Outcome> {
   const [, h, w, c] = images.shape
   const per = h * w * c
+  const batch = gradientBatchFor(h, w)
   const out: Outcome = { correct: [], pTrue: [] }
-  for (let start = 0; start < indices.length; start += EVALUATE_BATCH) {
-    const chunk = indices.slice(start, start + EVALUATE_BATCH)
+  for (let start = 0; start < indices.length; start += batch) {
+    const chunk = indices.slice(start, start + batch)
     const data = new Float32Array(chunk.length * per)
     chunk.forEach((idx, k) => data.set(images.data.subarray(idx * per, (idx + 1) * per), k * per))
     const shape: [number, number, number, number] = [chunk.length, h, w, c]
     const chunkLabels = chunk.map((i) => labels[i])
-    const chunkEps = eps.slice(start, start + EVALUATE_BATCH)
+    const chunkEps = eps.slice(start, start + batch)
     const result = await optimize({
       model,
       center: data,

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { checkpoint, type ProgressTracker } from '../progress'
+import { gradientBatchFor } from '../batching'
 import { deriveSeed, Rng } from '../rng'
 import type { GradientFn } from './gradient'
 
@@ -20,7 +21,7 @@ export interface SmoothGradOptions {
   /** Samples [start, end) of the full N. */
   start: number
   end: number
-  /** Noisy copies per forward/backward pass (default 8). */
+  /** Noisy copies per forward/backward pass (default: gradientBatchFor the input size). */
   sampleBatch?: number
   signal: AbortSignal
   progress?: ProgressTracker
@@ -57,7 +58,7 @@ export function imageRange(data: Float32Array): number {
 export async function smoothGradPartial(images: Float32Array, shape: [number, number, number, number], gradient: GradientFn, options: SmoothGradOptions): Promise<SmoothGradPartial> {
   const [n, h, w, c] = shape
   const per = h * w * c
-  const batch = Math.max(1, options.sampleBatch ?? 8)
+  const batch = Math.max(1, options.sampleBatch ?? gradientBatchFor(h, w))
   const sum = new Float64Array(n * per)
   const sumSquares = new Float64Array(n * per)
   const sigmaAbsolute: number[] = []
