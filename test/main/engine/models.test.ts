@@ -72,6 +72,22 @@ describe('model loading and predict (wasm)', () => {
     }
   })
 
+  it('dispose frees every tensor of the cached models (weights and backward filters)', async () => {
+    const other = tempDir()
+    try {
+      await writeRandomModel(other.dir, { id: 'freed', width: 2, seed: 9 })
+      const before = numTensors()
+      const e = await createEngine({ modelsDir: other.dir, backends: ['wasm'] })
+      await e.run({ modelId: 'freed', images: randomImages(1), params: { method: 'predict' } }, { signal: signal(), onProgress: () => {} })
+      expect(numTensors()).toBeGreaterThan(before)
+      e.dispose()
+      await new Promise((r) => setImmediate(r))
+      expect(numTensors()).toBe(before)
+    } finally {
+      other.remove()
+    }
+  })
+
   it('reports an unknown model id', async () => {
     await expect(engine.run({ modelId: 'nope', images: randomImages(1), params: { method: 'predict' } }, { signal: signal(), onProgress: () => {} })).rejects.toThrow(
       /model\.json/
