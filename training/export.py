@@ -1,0 +1,167 @@
+"""Export a training checkpoint to resources/models/<id>/ (model.json + weights.bin + expected.json).
+
+  /usr/bin/python3 training/export.py --checkpoint training/runs/w8-l2-0.5/last.pt
+
+Steps: fold BatchNorm (eval mode) into the convs; parity check (folded vs unfolded eval-mode logits, max abs diff
+printed); write float32 little-endian HWIO weights in manifest order; read the files back into PyTorch
+(folded.load_exported) and check they reproduce the folded logits; evaluate the read-back model with evaluate.py's
+protocol (or reuse --metrics, an evaluate.py JSON whose weightsSha256 must match); write model.json with `training`
+and `metrics`; write expected.json (logits/probabilities on synthetic inputs that test/main/models.test.ts
+regenerates bit-exactly) for the PyTorch <-> engine cross-check.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from data import CLASSES, DEFAULT_CACHE, DEFAULT_SOURCE, load_split
+from evaluate import evaluate, load_checkpoint_model
+from folded import fold, folded_weights, load_exported
+from model import CIFAR_MEAN, CIFAR_STD
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = REPO_ROOT / 'resources' / 'models'
+FORMAT = 'robust-lens/model@1'
+N_SYNTHETIC = 5
+
+
+def synthetic_inputs(n: int = N_SYNTHETIC) -> np.ndarray:
+    """Deterministic NHWC float32 images in [0, 1]; integer formula so TypeScript can regenerate them exactly.
+
+    image k < n-1: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3) / 8)) mod 256, pixel = v / 255.
+    image n-1: uniform gray 0.5.
+    """
+    out = np.zeros((n, 32, 32, 3), dtype=np.float32)
+    y, x, c = np.meshgrid(np.arange(32), np.arange(32), np.arange(3), indexing='ij')
+    for k in range(n - 1):
+        v = (61 * k + (7 + k) * y + (13 + 2 * k) * x + 85 * c + (x * y * (k + 3)) // 8) % 256
+        out[k] = v.astype(np.float32) / np.float32(255)
+    out[n - 1] = 0.5
+    return out
+
+
+def model_id(width: int, eps: float) -> str:
+    return f'cifar10-resnet18w{width}-' + ('standard' if eps == 0 else f'l2-{eps:g}')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--checkpoint', type=Path, required=True)
+    p.add_argument('--id', help='default cifar10-resnet18w<W>-standard / -l2-<eps>')
+    p.add_argument('--pair', help='default cifar10-resnet18w<W>')
+    p.add_argument('--out-dir', type=Path, default=MODELS_DIR)
+    p.add_argument('--metrics', type=Path, help='reuse an evaluate.py JSON (its weightsSha256 must match)')
+    p.add_argument('--smoke', action='store_true', help='pipeline check only: evaluate on 200 clean / 50 robust images')
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--data', type=Path, default=DEFAULT_SOURCE)
+    p.add_argument('--cache', type=Path, default=DEFAULT_CACHE)
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    ck = torch.load(args.checkpoint, map_location='cpu')
+    targs = ck['args']
+    width, eps, epochs_done, epochs_planned = int(targs['width']), float(targs['eps']), int(ck['epoch']), int(targs['epochs'])
+    mid = args.id or model_id(width, eps)
+    out = args.out_dir / mid
+    out.mkdir(parents=True, exist_ok=True)
+
+    model = load_checkpoint_model(args.checkpoint)
+    folded = fold(model)
+    probe = torch.cat([torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(0)),
+                       torch.from_numpy(synthetic_inputs()).permute(0, 3, 1, 2)])
+    with torch.no_grad():
+        ref, fol = model(probe), folded(probe)
+    fold_diff = (ref - fol).abs().max().item()
+    print(f'parity: folded vs unfolded eval-mode logits, max abs diff {fold_diff:.3e}')
+    if fold_diff > 1e-3:
+        raise SystemExit('BatchNorm folding changed the logits')
+
+    weights = folded_weights(folded)
+    raw = b''.join(a.astype('<f4').tobytes() for _, a in weights)
+    sha = hashlib.sha256(raw).hexdigest()
+    (out / 'weights.bin').write_bytes(raw)
+
+    if args.metrics:
+        metrics = json.loads(args.metrics.read_text())
+        if metrics.get('weightsSha256') != sha:
+            raise SystemExit(f'{args.metrics} was measured on other weights ({metrics.get("weightsSha256")} != {sha})')
+    else:
+        metrics = None
+
+    partial = epochs_done < epochs_planned
+    attack = (f'L2 PGD adversarial training, eps {eps:g}, {targs["attack_steps"]} steps of '
+              f'{float(targs["attack_step_size"]):.4f} (2.5*eps/steps), no random start, last iterate, model in '
+              f'{targs["attack_mode"]} mode during the attack; weight update on adversarial examples only. '
+              if eps > 0 else 'Standard training. ')
+    notes = (attack + f'SGD nesterov momentum {targs["momentum"]}, weight decay {targs["weight_decay"]} '
+             f'(conv/linear weights), batch {targs["batch_size"]}, {targs["schedule"]} LR peak {targs["lr"]} over '
+             f'{epochs_planned} planned epochs, random crop (4-px pad) + horizontal flip, no label smoothing. '
+             f'Trained on CPU (2 cores) at width {width}: the widest that fit this session\'s compute. '
+             + (f'PARTIAL SCHEDULE: epoch {epochs_done} of {epochs_planned} (LR not yet annealed); resume with '
+                f'train.py --resume to finish.' if partial else f'Full schedule ({epochs_done} epochs).'))
+    spec = {
+        'format': FORMAT, 'id': mid, 'pair': args.pair or f'cifar10-resnet18w{width}',
+        'role': 'standard' if eps == 0 else 'robust',
+        'architecture': {'name': 'resnet18-cifar', 'width': width},
+        'input': {'height': 32, 'width': 32, 'channels': 3, 'layout': 'NHWC', 'range': [0, 1],
+                  'mean': list(CIFAR_MEAN), 'std': list(CIFAR_STD)},
+        'classes': CLASSES,
+        'representation': {'name': 'penultimate', 'size': 8 * width},
+        'training': {'dataset': 'CIFAR-10 (development JPEGs, quality-75 re-encode of the original)',
+                     'threat': 'none' if eps == 0 else 'l2', 'eps': eps,
+                     'attackSteps': int(targs['attack_steps']) if eps > 0 else 0,
+                     **({'attackStepSize': round(float(targs['attack_step_size']), 6)} if eps > 0 else {}),
+                     'epochs': epochs_done, 'seed': int(targs['seed']), 'notes': notes},
+        'metrics': None,
+        'weightsSha256': sha,
+        'weightsManifest': [{'paths': ['weights.bin'],
+                             'weights': [{'name': n, 'shape': list(a.shape), 'dtype': 'float32'} for n, a in weights]}],
+    }
+    # write once without metrics so load_exported can read the files back
+    (out / 'model.json').write_text(json.dumps({**spec, 'metrics': {'clean': 0, 'robust': {}, 'evaluatedWith': 'pending'}}))
+    reloaded, _ = load_exported(out)
+    with torch.no_grad():
+        reload_diff = (reloaded(probe) - fol).abs().max().item()
+    print(f'parity: model read back from {out} vs folded model, max abs diff {reload_diff:.3e}')
+    if reload_diff > 1e-4:
+        raise SystemExit('exported weights do not reproduce the folded model')
+
+    if metrics is None:
+        images, labels = load_split('test', args.data, args.cache)
+        if args.smoke:
+            metrics = evaluate(reloaded, images[:200], labels[:200], n_robust=50)
+            metrics['evaluatedWith'] = 'SMOKE TEST ONLY (200 clean / 50 robust images), not a real evaluation'
+        else:
+            metrics = evaluate(reloaded, images, labels)
+        metrics['weightsSha256'] = sha
+    (out / 'eval-pytorch.json').write_text(json.dumps(metrics, indent=2) + '\n')
+    spec['metrics'] = {'clean': metrics['clean'], 'robust': metrics['robust'], 'evaluatedWith': metrics['evaluatedWith']}
+    (out / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
+
+    synth = torch.from_numpy(synthetic_inputs()).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        logits = reloaded(synth)
+        probs = logits.softmax(1)
+    top2 = probs.topk(2, dim=1).values
+    expected = {
+        'inputs': {'kind': 'synthetic', 'count': N_SYNTHETIC, 'height': 32, 'width': 32, 'layout': 'NHWC',
+                   'formula': 'image k < count-1: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3)/8)) mod 256, '
+                              'pixel = v/255 (float32); last image: all 0.5'},
+        'weightsSha256': sha,
+        'logits': [[round(v, 6) for v in row] for row in logits.tolist()],
+        'probabilities': [[round(v, 7) for v in row] for row in probs.tolist()],
+        'top1': logits.argmax(1).tolist(),
+        'top1Margin': [round(v, 6) for v in (top2[:, 0] - top2[:, 1]).tolist()],
+    }
+    (out / 'expected.json').write_text(json.dumps(expected, indent=2) + '\n')
+    print(f'wrote {out} ({len(raw)} weight bytes, sha256 {sha}); clean {metrics["clean"]:.4f}, '
+          f'L2 {metrics["robust"]["l2"]}')
+
+
+if __name__ == '__main__':
+    main()
