@@ -217,6 +217,39 @@ describe('PGD', () => {
   })
 })
 
+describe('cancellation and progress', () => {
+  const cancellable: MethodParams[] = [
+    { method: 'saliency', gradient: 'loss', classIndex: null, smoothing: { kind: 'smoothgrad', samples: 200, sigma: 0.1, clipNoisy: false }, seed: 1 },
+    { method: 'featureViz', feature: 0, fakeRelu: false, start: 'gray', noiseSigma: 0, eps: 1000, stepSize: 1, steps: 200, keepIterates: 0, seed: 1 },
+    { method: 'evaluate', labels: [0, 1], threat: 'l2', epsList: [0.5, 1], steps: 100, stepFactor: 2.5, randomStart: false, minimalEps: true, seed: 1 },
+    { method: 'activations', features: [] }
+  ]
+  for (const params of cancellable) {
+    it(`${params.method}: an aborted signal stops the job with CancelledError, progress counts up to a fixed total`, async () => {
+      const controller = new AbortController()
+      const before = numTensors()
+      const seen: { step: number; totalSteps: number; etaMs: number | null }[] = []
+      const batch = params.method === 'activations' ? randomImages(70, 32, 2) : images
+      const job = engine.run(
+        { modelId: 'm', images: batch, params },
+        {
+          signal: controller.signal,
+          onProgress: (p) => {
+            seen.push(p)
+            if (seen.length === 2) controller.abort()
+          }
+        }
+      )
+      await expect(job).rejects.toBeInstanceOf(CancelledError)
+      expect(numTensors()).toBe(before)
+      expect(seen.length).toBe(2)
+      expect(seen[1].step).toBeGreaterThan(seen[0].step)
+      expect(seen[1].totalSteps).toBeGreaterThan(seen[1].step)
+      expect(seen[1].etaMs).toBeGreaterThan(0)
+    })
+  }
+})
+
 describe('feature visualization', () => {
   it('ascends the chosen representation coordinate from gray, noise and image starts', async () => {
     for (const start of ['gray', 'noise', 'image'] as const) {
