@@ -37,15 +37,15 @@ def to_nchw(images_u8) -> torch.Tensor:
 
 
 def evaluate(model, images_u8, labels, eps_list=DEFAULT_EPS, n_robust=1000, steps=20, batch_size=250,
-             log=print) -> dict:
+             log=print, device='cpu') -> dict:
     """Returns {'clean', 'robust': {'l2': {'0.25': acc, ...}}, counts and timings}. Model must be in eval mode."""
     model.eval()
-    y_all = torch.from_numpy(labels)
+    y_all = torch.from_numpy(labels).to(device)
     t0 = time.time()
     correct = 0
     with torch.no_grad():
         for i in range(0, len(labels), 500):
-            correct += (model(to_nchw(images_u8[i:i + 500])).argmax(1) == y_all[i:i + 500]).sum().item()
+            correct += (model(to_nchw(images_u8[i:i + 500]).to(device)).argmax(1) == y_all[i:i + 500]).sum().item()
     result = {'clean': correct / len(labels), 'cleanCount': len(labels), 'robust': {'l2': {}},
               'robustCount': min(n_robust, len(labels)), 'attack': {'steps': steps, 'stepRule': '2.5*eps/steps',
                                                                      'randomStart': False, 'iterate': 'last'},
@@ -56,7 +56,7 @@ def evaluate(model, images_u8, labels, eps_list=DEFAULT_EPS, n_robust=1000, step
         correct = 0
         for i in range(0, result['robustCount'], batch_size):
             j = min(i + batch_size, result['robustCount'])
-            x, y = to_nchw(images_u8[i:j]), y_all[i:j]
+            x, y = to_nchw(images_u8[i:j]).to(device), y_all[i:j]
             x_adv = pgd_l2(model, x, y, eps, steps, 2.5 * eps / steps)
             with torch.no_grad():
                 correct += (model(x_adv).argmax(1) == y).sum().item()
@@ -78,7 +78,8 @@ def main(argv=None):
     p.add_argument('--n-robust', type=int, default=1000)
     p.add_argument('--n-clean', type=int, default=10000)
     p.add_argument('--steps', type=int, default=20)
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1, help='1 is fastest on a busy shared CPU (README.md)')
+    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--data', type=Path, default=DEFAULT_SOURCE)
     p.add_argument('--cache', type=Path, default=DEFAULT_CACHE)
     args = p.parse_args(argv)
@@ -91,7 +92,8 @@ def main(argv=None):
         model = load_checkpoint_model(args.checkpoint)
         source = {'checkpoint': str(args.checkpoint)}
     images, labels = load_split('test', args.data, args.cache)
-    result = evaluate(model, images[:args.n_clean], labels[:args.n_clean], args.eps, args.n_robust, args.steps)
+    result = evaluate(model.to(args.device), images[:args.n_clean], labels[:args.n_clean], args.eps, args.n_robust,
+                      args.steps, device=args.device)
     result.update(source)
     text = json.dumps(result, indent=2)
     print(text)

@@ -12,6 +12,7 @@ regenerates bit-exactly) for the PyTorch <-> engine cross-check.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -57,7 +58,8 @@ def main(argv=None):
     p.add_argument('--out-dir', type=Path, default=MODELS_DIR)
     p.add_argument('--metrics', type=Path, help='reuse an evaluate.py JSON (its weightsSha256 must match)')
     p.add_argument('--smoke', action='store_true', help='pipeline check only: evaluate on 200 clean / 50 robust images')
-    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--threads', type=int, default=1, help='1 is fastest on a busy shared CPU (README.md)')
+    p.add_argument('--device', default='cpu', help='device for the evaluation (cuda on a GPU machine)')
     p.add_argument('--data', type=Path, default=DEFAULT_SOURCE)
     p.add_argument('--cache', type=Path, default=DEFAULT_CACHE)
     args = p.parse_args(argv)
@@ -134,10 +136,11 @@ def main(argv=None):
     if metrics is None:
         images, labels = load_split('test', args.data, args.cache)
         if args.smoke:
-            metrics = evaluate(reloaded, images[:200], labels[:200], n_robust=50)
+            metrics = evaluate(copy.deepcopy(reloaded).to(args.device), images[:200], labels[:200], n_robust=50,
+                               device=args.device)
             metrics['evaluatedWith'] = 'SMOKE TEST ONLY (200 clean / 50 robust images), not a real evaluation'
         else:
-            metrics = evaluate(reloaded, images, labels)
+            metrics = evaluate(copy.deepcopy(reloaded).to(args.device), images, labels, device=args.device)
         metrics['weightsSha256'] = sha
     (out / 'eval-pytorch.json').write_text(json.dumps(metrics, indent=2) + '\n')
     spec['metrics'] = {'clean': metrics['clean'], 'robust': metrics['robust'], 'evaluatedWith': metrics['evaluatedWith']}

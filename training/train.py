@@ -1,7 +1,7 @@
 """Train a CIFAR-10 ResNet-18 (width w), standard (--eps 0) or L2 PGD adversarial (--eps > 0). Resumable.
 
-  /usr/bin/python3 training/train.py --run w16-standard --width 16 --epochs 15
-  /usr/bin/python3 training/train.py --run w16-l2-0.5 --width 16 --epochs 8 --eps 0.5
+  /usr/bin/python3 training/train.py --run w8-standard --width 8 --epochs 15
+  /usr/bin/python3 training/train.py --run w8-l2-0.5 --width 8 --epochs 6 --eps 0.5
   ... add --resume to continue a run from training/runs/<run>/last.pt (same schedule, same total epochs).
 
 Settings (see README.md): SGD momentum 0.9 nesterov, weight decay 5e-4, one-cycle LR (peak --lr) over the planned
