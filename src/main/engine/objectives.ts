@@ -79,3 +79,24 @@ export function objectiveGradient(net: Differentiable, x: tf.Tensor4D, objective
   k.features.dispose()
   return result
 }
+
+/**
+ * objectiveGradient over row chunks of at most `maxRows` images, concatenated: the same numbers, but the gradient
+ * tape (the memory-hungry part) only ever holds one chunk. Call inside tf.tidy.
+ */
+export function batchedObjectiveGradient(net: Differentiable, x: tf.Tensor4D, objective: BatchObjective, maxRows: number): ObjectiveGradient {
+  const n = x.shape[0]
+  if (n <= maxRows) return objectiveGradient(net, x, objective)
+  const parts: ObjectiveGradient[] = []
+  for (let start = 0; start < n; start += maxRows) {
+    const rows = Math.min(maxRows, n - start)
+    const part = tf.slice(x, [start, 0, 0, 0], [rows, -1, -1, -1])
+    parts.push(objectiveGradient(net, part, { ...objective, indices: objective.indices.slice(start, start + rows) }))
+  }
+  return {
+    values: tf.concat(parts.map((p) => p.values)),
+    grad: tf.concat(parts.map((p) => p.grad)),
+    logits: tf.concat(parts.map((p) => p.logits)),
+    features: tf.concat(parts.map((p) => p.features))
+  }
+}

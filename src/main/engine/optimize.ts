@@ -14,7 +14,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { Iterate, StepTelemetry } from '../../shared/jobs'
 import type { Direction } from '../../shared/objectives'
-import { objectiveGradient, type BatchObjective, type Differentiable } from './objectives'
+import { gradientBatchFor } from './batching'
+import { batchedObjectiveGradient, type BatchObjective, type Differentiable } from './objectives'
 import { checkpoint, type ProgressTracker } from './progress'
 import { deriveSeed, Rng } from './rng'
 
@@ -43,6 +44,8 @@ export interface OptimizeOptions {
   trueClass: number[] | null
   /** For telemetry (p(target)) and for success of targeted runs. */
   targetClass: number | null
+  /** Images per forward + backward pass (bounds the tape's memory); default gradientBatchFor(H, W). */
+  maxRowsPerPass?: number
   /** Report the objective also as `activation` (feature visualization). */
   reportActivation?: boolean
   signal: AbortSignal
@@ -152,12 +155,13 @@ async function singleRun(options: OptimizeOptions, start: Float32Array, record: 
   const telemetry: StepTelemetry[] = []
   const iterates: Iterate[] = []
   const keep = record ? iterateSchedule(steps, options.keepIterates) : new Set<number>()
+  const rowsPerPass = options.maxRowsPerPass ?? gradientBatchFor(shape[1], shape[2])
   try {
     for (let t = 0; t <= steps; t++) {
       const current = x
       let measured: { values: Float32Array; probs: Float32Array; deltaL2: Float32Array; deltaLinf: Float32Array; gradNorm: Float32Array; next: tf.Tensor4D | null } | null = null
       tf.tidy(() => {
-        const r = objectiveGradient(options.model, current, options.objective)
+        const r = batchedObjectiveGradient(options.model, current, options.objective, rowsPerPass)
         const delta = tf.sub(current, center)
         measured = {
           values: r.values.dataSync() as Float32Array,

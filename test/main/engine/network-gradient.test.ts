@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LoadedModel } from '../../../src/main/engine/models/load'
 import { writeRandomModel } from '../../../src/main/engine/models/random'
-import { objectiveGradient, type BatchObjective } from '../../../src/main/engine/objectives'
+import { batchedObjectiveGradient, objectiveGradient, type BatchObjective } from '../../../src/main/engine/objectives'
 import { Rng } from '../../../src/main/engine/rng'
 import { numTensors, randomImages, relativeError, tempDir, useBackend } from './helpers'
 
@@ -87,6 +87,33 @@ describe('whole-network input gradients: fast path vs plain tf.grad of an unfuse
     const fake = gradientOf(model, images, 32, { kind: 'feature', indices: [dead!, dead!], fakeRelu: true }, false)
     expect(Math.max(...plain.map(Math.abs))).toBe(0)
     expect(Math.max(...fake.map(Math.abs))).toBeGreaterThan(0)
+  })
+})
+
+describe('chunked gradients', () => {
+  it('batchedObjectiveGradient over 1-row chunks gives the same values, gradients and logits as one pass', async () => {
+    await useBackend('wasm')
+    const { dir } = await writeRandomModel(tmp.dir, { id: 'chunks', width: 4, seed: 8 })
+    const model = await LoadedModel.load(dir)
+    try {
+      const images = randomImages(3, 32, 4).data
+      const objective: BatchObjective = { kind: 'crossEntropy', indices: [1, 5, 9] }
+      const before = numTensors()
+      const [whole, chunked] = [1000, 1].map((rows) =>
+        tf.tidy(() => {
+          const r = batchedObjectiveGradient(model, tf.tensor4d(images, [3, 32, 32, 3]), objective, rows)
+          return { grad: r.grad.dataSync() as Float32Array, values: r.values.dataSync() as Float32Array, logits: r.logits.dataSync() as Float32Array }
+        })
+      )
+      expect(numTensors()).toBe(before)
+      expect(chunked.grad.length).toBe(whole.grad.length)
+      expect(relativeError(chunked.grad, whole.grad)).toBeLessThanOrEqual(1e-5)
+      expect(relativeError(chunked.values, whole.values)).toBeLessThanOrEqual(1e-5)
+      expect(relativeError(chunked.logits, whole.logits)).toBeLessThanOrEqual(1e-5)
+    } finally {
+      model.dispose()
+      await useBackend('cpu')
+    }
   })
 })
 

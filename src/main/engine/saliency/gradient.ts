@@ -3,7 +3,8 @@
  * ∇ₓ f_y(x) (Simonyan, SmoothGrad, Captum Saliency), per example, for any class y.
  */
 import * as tf from '@tensorflow/tfjs'
-import { objectiveGradient, type BatchObjective, type Differentiable } from '../objectives'
+import { gradientBatchFor } from '../batching'
+import { batchedObjectiveGradient, objectiveGradient, type BatchObjective, type Differentiable } from '../objectives'
 
 export type GradientKind = 'loss' | 'score'
 
@@ -21,5 +22,6 @@ export function saliencyGradientFn(model: Differentiable, kind: GradientKind, cl
 
 /** Raw gradient maps for a batch (one class per image). Returns NHWC values. */
 export function saliencyMaps(model: Differentiable, images: tf.Tensor4D, kind: GradientKind, classes: number[]): Float32Array {
-  return tf.tidy(() => objectiveGradient(model, images, gradientObjective(kind, classes)).grad.dataSync() as Float32Array)
+  const rows = gradientBatchFor(images.shape[1], images.shape[2])
+  return tf.tidy(() => batchedObjectiveGradient(model, images, gradientObjective(kind, classes), rows).grad.dataSync() as Float32Array)
 }
