@@ -10,7 +10,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import * as tf from '@tensorflow/tfjs'
@@ -281,19 +281,19 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   const quick = ctx.opts.flag('quick')
   const soakJobs = ctx.opts.int('soak')
   const workers = ctx.opts.string('workers') === undefined ? 2 : ctx.workers()
-  let modelsDir = resolve(ctx.opts.string('models-dir') ?? 'resources/models')
+  let modelsDir = ctx.modelsDirOption()
   let models = await listModels(modelsDir, (m) => ctx.warn(m))
   const wanted = ctx.opts.strings('model')
   if (wanted.length) models = models.filter((m) => wanted.includes(m.id))
   let temp: string | null = null
-  let modelSource = 'models-dir'
+  let modelSource = modelsDir
   if (models.length === 0) {
     temp = mkdtempSync(join(os.tmpdir(), 'rl-bench-'))
     const width = ctx.opts.int('width', 64)
     await writeRandomModel(temp, { id: `random-resnet18-cifar-w${width}`, width, seed: 0 })
     modelsDir = temp
     models = await listModels(modelsDir)
-    modelSource = `random weights (no model in ${resolve(ctx.opts.string('models-dir') ?? 'resources/models')})`
+    modelSource = `random weights (no model in ${ctx.modelsDirOption()})`
   }
   const started = performance.now()
   const backend = await selectBackend(ctx.backends())

@@ -63,11 +63,18 @@ export class Context {
     values: Record<string, string | boolean | string[] | undefined>,
     readonly positionals: string[],
     readonly io: CliIo,
-    private readonly runnerFactory: RunnerFactory
+    private readonly runnerFactory: RunnerFactory,
+    /** Where models are when --models-dir is not given (the built CLI: the project's resources/models). */
+    private readonly defaultModelsDir = 'resources/models'
   ) {
     this.opts = new Options(values)
     this.out = new OutDir(this.opts.string('out'))
     this.seed = this.opts.int('seed', 0)
+  }
+
+  /** --models-dir (relative to the current directory), else the default folder. */
+  modelsDirOption(): string {
+    return resolve(this.opts.string('models-dir') ?? this.defaultModelsDir)
   }
 
   get quiet(): boolean {
@@ -93,7 +100,7 @@ export class Context {
 
   /** --model values (ids under --models-dir, or folders), default the first model found; all must share one folder. */
   async resolveModels(max = 2): Promise<ResolvedModel[]> {
-    const defaultDir = resolve(this.opts.string('models-dir') ?? 'resources/models')
+    const defaultDir = this.modelsDirOption()
     const given = this.opts.strings('model')
     if (given.length > max) throw new UsageError(`--model: at most ${max} models (a twin run), got ${given.length}`)
     const dirs: string[] = []

@@ -16,6 +16,8 @@ export const CLI_VERSION = '0.1.0'
 
 export interface CliDeps {
   createRunner?: RunnerFactory
+  /** Default of --models-dir (default: resources/models under the current directory). */
+  defaultModelsDir?: string
 }
 
 type Handler = (ctx: Context) => Promise<ResultRecord>
@@ -95,7 +97,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   const { command } = parsed
   let ctx: Context | null = null
   try {
-    ctx = new Context(command, parsed.values, parsed.positionals, io, deps.createRunner ?? createRunner)
+    ctx = new Context(command, parsed.values, parsed.positionals, io, deps.createRunner ?? createRunner, deps.defaultModelsDir)
     if ((command === 'bench' || command === 'models') && parsed.positionals.length > 0) {
       throw new UsageError(`${command} takes no positional arguments (got ${parsed.positionals.join(' ')})`)
     }

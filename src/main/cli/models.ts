@@ -1,11 +1,10 @@
 /** `models`: the models found in --models-dir, as a table (or JSON with --json). */
-import { resolve } from 'node:path'
 import { listModels } from '../catalog'
 import type { Context } from './context'
 import type { ResultRecord } from './commands'
 
 export async function modelsCommand(ctx: Context): Promise<ResultRecord> {
-  const dir = resolve(ctx.opts.string('models-dir') ?? 'resources/models')
+  const dir = ctx.modelsDirOption()
   const models = await listModels(dir, (m) => ctx.warn(m))
   if (!ctx.opts.flag('json')) {
     if (models.length === 0) ctx.io.stdout(`no models in ${dir}\n`)
