@@ -156,3 +156,20 @@ describe('telemetry → chart series', () => {
     expect(flipText({ flippedAt: [null], targetClass: null }, 0, [])).toBe('prediction never flipped')
   })
 })
+
+describe('LinkedParams records (settings and experiment cards)', () => {
+  it('round-trips unlinked values and ignores unknown or ill-typed keys', () => {
+    const defaults = { eps: 0.5, targetClass: null as number | null, threat: 'l2' }
+    const a = new LinkedParams({ ...defaults })
+    a.setLinked(false)
+    a.set('robust', 'eps', 2)
+    a.set('robust', 'targetClass', 3)
+    const record = a.toRecord()
+    expect(record).toMatchObject({ linked: false, 'standard.eps': 0.5, 'robust.eps': 2, 'robust.targetClass': 3, 'standard.targetClass': null })
+    const b = new LinkedParams({ ...defaults })
+    b.restore({ ...record, 'standard.eps': 'big', 'robust.bogus': 1 }, defaults)
+    expect(b.linked).toBe(false)
+    expect(b.snapshot('robust')).toEqual({ eps: 2, targetClass: 3, threat: 'l2' })
+    expect(b.snapshot('standard').eps).toBe(0.5)
+  })
+})

@@ -28,6 +28,8 @@ vi.mock('chart.js', () => {
 const { ImagesState } = await import('../../../src/renderer/src/state/images.svelte')
 const { ModelsState } = await import('../../../src/renderer/src/state/models.svelte')
 const { jobEvents } = await import('../../../src/renderer/src/state/jobs.svelte')
+const { SettingsState } = await import('../../../src/renderer/src/state/settings.svelte')
+const { ExportHub } = await import('../../../src/renderer/src/state/export.svelte')
 const { ExercisesState } = await import('../../../src/renderer/src/state/exercises.svelte')
 const { default: Attack } = await import('../../../src/renderer/src/views/Attack.svelte')
 const { default: Exercises } = await import('../../../src/renderer/src/views/Exercises.svelte')
@@ -138,6 +140,38 @@ describe('Attack view', () => {
     await fireEvent.click(screen.getByTestId('run'))
     await waitFor(() => expect(starts()).toHaveLength(1))
     expect(starts()[0].params).toMatchObject({ steps: 20, randomStart: false, useBest: false, restarts: 0 })
+  })
+})
+
+describe('Attack view settings and export', () => {
+  it('restores its last parameters from settings, saves edits back, and registers an export snapshot with the telemetry', async () => {
+    const { images, models } = await setup()
+    const settings = new SettingsState()
+    settings.value = { ...settings.value, views: { attack: { linked: true, 'standard.eps': 1.5, 'robust.eps': 1.5, 'standard.steps': 7, 'robust.steps': 7 } } }
+    const exporter = new ExportHub()
+    render(Attack, { images, models, settings, exporter })
+    expect((screen.getByLabelText('ε (L2) value') as HTMLInputElement).value).toBe('1.5')
+    await fireEvent.change(screen.getByLabelText('Steps value'), { target: { value: '9' } })
+    await waitFor(() => expect(settings.value.views.attack).toMatchObject({ 'standard.steps': 9, 'robust.steps': 9, 'standard.eps': 1.5 }))
+
+    expect(exporter.snapshot()).toBeNull()
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(1))
+    expect(starts()[0].params).toMatchObject({ eps: 1.5, steps: 9 })
+    mock.emit('job:finished', {
+      jobId: 'job-1',
+      results: [
+        { modelId: 'std', result: attackResult(2), run: { ...RUN, modelId: 'std' } },
+        { modelId: 'rob', result: attackResult(null), run: { ...RUN, modelId: 'rob' } }
+      ]
+    })
+    await waitFor(() => expect(exporter.snapshot()?.panels).toHaveLength(2))
+    const snap = exporter.snapshot()!
+    expect(snap.view).toBe('attack')
+    expect(snap.stamp).toContain('PGD L2 ε 1.5')
+    expect(snap.params['robust.steps']).toBe(9)
+    expect(snap.telemetry.std).toHaveLength(3)
+    expect(snap.panels[0].images.map((i) => i.caption)).toEqual(['original', 'adversarial', expect.stringMatching(/^δ × /)])
   })
 })
 

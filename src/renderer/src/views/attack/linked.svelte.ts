@@ -49,6 +49,30 @@ export class LinkedParams<P extends object> {
     }
   }
 
+  /** Flat record for settings.views[view] and experiment cards: `linked` plus `<role>.<key>`. */
+  toRecord(): Record<string, number | string | boolean | null> {
+    const record: Record<string, number | string | boolean | null> = { linked: this.linked }
+    for (const r of ROLES) for (const [k, v] of Object.entries(this.snapshot(r) as object)) record[`${r}.${k}`] = v as number | string | boolean | null
+    return record
+  }
+
+  /**
+   * Restore from a record written by toRecord. Keys unknown to `defaults`, or whose type differs from the
+   * default's (null allowed where the default is null or a number), are ignored.
+   */
+  restore(record: Readonly<Record<string, unknown>>, defaults: P): void {
+    if (typeof record.linked === 'boolean') this.linked = record.linked
+    for (const r of ROLES) {
+      const target = this.get(r) as Record<string, unknown>
+      for (const [key, fallback] of Object.entries(defaults)) {
+        const v = record[`${r}.${key}`]
+        if (v === undefined) continue
+        const nullable = fallback === null || typeof fallback === 'number'
+        if ((v === null && nullable) || (v !== null && (typeof v === typeof fallback || (fallback === null && typeof v === 'number')))) target[key] = v
+      }
+    }
+  }
+
   /** A plain copy of one side (what goes into a job request). */
   snapshot(role: Role): P {
     return $state.snapshot(this.get(role)) as P
