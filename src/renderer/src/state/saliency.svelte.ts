@@ -28,6 +28,8 @@ export interface SaliencyDisplay {
   sharedScale: boolean
   overlay: boolean
   opacity: number
+  /** Run on every loaded image (up to 8, like the lab's batch of 5) instead of the current one. */
+  allImages: boolean
 }
 
 export const SMOOTHING_LABELS: Record<Smoothing, string> = {
@@ -92,7 +94,7 @@ export class SaliencyState {
   linked = $state(true)
   standard = $state<SaliencyPanelParams>(defaultPanelParams())
   robust = $state<SaliencyPanelParams>(defaultPanelParams())
-  display = $state<SaliencyDisplay>({ preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6 })
+  display = $state<SaliencyDisplay>({ preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6, allImages: false })
   /** The last applied parameter preset id ('' = custom). */
   presetId = $state('')
 
@@ -148,7 +150,7 @@ export class SaliencyState {
 
   /** Flat record for settings.views.saliency and experiment cards. */
   toRecord(): ViewParams {
-    const record: ViewParams = { linked: this.linked, preset: this.display.preset, sharedScale: this.display.sharedScale, overlay: this.display.overlay, opacity: this.display.opacity, paramPreset: this.presetId }
+    const record: ViewParams = { linked: this.linked, preset: this.display.preset, sharedScale: this.display.sharedScale, overlay: this.display.overlay, opacity: this.display.opacity, allImages: this.display.allImages, paramPreset: this.presetId }
     for (const r of ROLE_KEYS) for (const [k, v] of Object.entries(this.get(r))) record[`${r}.${k}`] = v as number | string | boolean | null
     return record
   }
@@ -159,6 +161,7 @@ export class SaliencyState {
     if (typeof record.preset === 'string' && isPresetId(record.preset)) this.display.preset = record.preset
     if (typeof record.sharedScale === 'boolean') this.display.sharedScale = record.sharedScale
     if (typeof record.overlay === 'boolean') this.display.overlay = record.overlay
+    if (typeof record.allImages === 'boolean') this.display.allImages = record.allImages
     if (typeof record.opacity === 'number') this.display.opacity = Math.min(1, Math.max(0, record.opacity))
     if (typeof record.paramPreset === 'string') this.presetId = record.paramPreset
     const defaults = defaultPanelParams()
