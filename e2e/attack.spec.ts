@@ -59,3 +59,33 @@ test('unlinked parameters run one job per model, and a long attack can be cancel
   await expect(page.getByTestId('status')).toHaveText('Cancelled', { timeout: 20_000 })
 })
 })
+
+test('an attack experiment card re-opens to the same parameters', async ({ page }) => {
+  test.setTimeout(90_000)
+  await dropFiles(page, [photo('cat-chelsea.jpg')])
+  await expect(page.getByTestId('top5-robust').locator('li')).toHaveCount(5)
+  await page.getByTestId('tab-attack').click()
+  await page.getByLabel('ε (L2) value').fill('0.75')
+  await page.getByLabel('ε (L2) value').press('Enter')
+  await page.getByLabel('Steps value').fill('5')
+  await page.getByLabel('Steps value').press('Enter')
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 60_000 })
+
+  const downloadPromise = page.waitForEvent('download')
+  await page.getByTestId('export-card').click()
+  const card = readFileSync(await (await downloadPromise).path(), 'utf8')
+  expect(JSON.parse(card)).toMatchObject({ view: 'attack', params: { 'standard.eps': 0.75, 'robust.steps': 5, linked: true } })
+
+  const csvPromise = page.waitForEvent('download')
+  await page.getByTestId('export-csv').click()
+  expect((await csvPromise).suggestedFilename()).toMatch(/\.csv$/)
+
+  await page.getByLabel('ε (L2) value').fill('2')
+  await page.getByLabel('ε (L2) value').press('Enter')
+  await dropFiles(page, [{ name: 'attack-card.json', mimeType: 'application/json', bytes: Buffer.from(card) }])
+  await expect(page.getByTestId('notice')).toContainText('Opened attack-card.json')
+  await expect(page.getByTestId('tab-attack')).toHaveAttribute('aria-selected', 'true')
+  await expect(page.getByLabel('ε (L2) value')).toHaveValue('0.75')
+  await expect(page.getByLabel('Steps value')).toHaveValue('5')
+})
