@@ -13,7 +13,7 @@ import { createServices, type Services } from '../src/main/services'
 import { createMemorySettings } from '../src/main/settings'
 import { invokeHandler } from '../src/main/handlers'
 import type { EventChannel, EventPayloads } from '../src/shared/ipc'
-import { BRIDGE_BUNDLE, FAST_MODELS, OUT, SAMPLES_DIR, SCREENS, builtWorkerChunk } from './paths'
+import { BRIDGE_BUNDLE, BUILT, FAST_MODELS, SAMPLES_DIR, SCREENS, builtWorkerChunk } from './paths'
 
 export interface Bridge {
   services: Services
@@ -45,7 +45,7 @@ export const test = base.extend<{ bridge: Bridge; modelsDir: string }, { rendere
   modelsDir: [FAST_MODELS, { option: true }],
   rendererUrl: [
     async ({}, use) => {
-      const server = await serveDir(join(OUT, 'renderer'))
+      const server = await serveDir(join(BUILT, 'renderer'))
       await use(`${server.url}/index.html`)
       await server.close()
     },

@@ -1,12 +1,12 @@
 /**
- * Before any spec: check the build exists, bundle the bridge page script, and write the random-weight e2e models
+ * Before any spec: check the build exists and snapshot it (paths.ts: BUILT), bundle the bridge page script, and write the random-weight e2e models
  * (real model format, written by the engine's own writer) — once, reused while their options do not change.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { build } from 'vite'
 import { writeRandomModel } from '../src/main/engine/models/random'
-import { BRIDGE_BUNDLE, CACHE, FAST_MODELS, FAST_PAIR, MODELS_DIR, OUT, ROOT, SCREENS, SLOW_MODELS, SLOW_PAIR, builtWorkerChunk } from './paths'
+import { BRIDGE_BUNDLE, BUILT, CACHE, FAST_MODELS, FAST_PAIR, MODELS_DIR, OUT, ROOT, SCREENS, SLOW_MODELS, SLOW_PAIR, builtWorkerChunk } from './paths'
 
 const MODELS = [
   { dir: FAST_MODELS, id: `${FAST_PAIR}-standard`, pair: FAST_PAIR, role: 'standard', width: 4, seed: 1 },
@@ -18,7 +18,10 @@ const MODELS = [
 
 export default async function globalSetup(): Promise<void> {
   if (!existsSync(resolve(OUT, 'renderer/index.html'))) throw new Error('out/renderer/index.html is missing: run `npm run build` first')
-  builtWorkerChunk() // throws with the same advice
+  builtWorkerChunk(OUT) // throws with the same advice
+  rmSync(BUILT, { recursive: true, force: true })
+  cpSync(OUT, BUILT, { recursive: true })
+  builtWorkerChunk(BUILT)
   mkdirSync(SCREENS, { recursive: true })
   await build({
     configFile: false,

@@ -70,9 +70,15 @@ test.describe('a long job', () => {
     const seen = attack().length
     await page.waitForTimeout(500)
     expect(attack().length).toBe(seen) // nothing after the cancel
-    expect(bridge.services.jobs.active()).toEqual([])
+    const cancelled = jobIds(bridge, 'attack')
+    expect(bridge.services.jobs.active().filter((id) => cancelled.includes(id))).toEqual([])
     await expect(page.getByTestId('run')).toBeEnabled()
     await screenshot(page, '04-cancelled')
+    // the workers are free again: the next run completes
+    await page.getByTestId('run').click()
+    await expect(page.getByTestId('result-standard')).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
+    const next = jobIds(bridge, 'attack').at(-1)!
+    expect(eventsOf(bridge, [next]).some((e) => e.channel === 'job:finished')).toBe(true)
   })
 })
 

@@ -1,5 +1,5 @@
 /**
- * Browser mode for real: `node out/main/serve.js` as a child process, Chromium opening the URL it prints,
+ * Browser mode for real: the built `serve.js` (from the e2e snapshot of out/) as a child process, Chromium opening the URL it prints,
  * the API over its WebSocket, computing on its own workers.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test as base, expect } from '@playwright/test'
 import WebSocket from 'ws'
-import { FAST_MODELS, OUT, ROOT, SAMPLES_DIR, SCREENS } from './paths'
+import { BUILT, FAST_MODELS, ROOT, SAMPLES_DIR, SCREENS } from './paths'
 
 interface Served {
   url: string
@@ -20,7 +20,7 @@ interface Served {
 const test = base.extend<{}, { served: Served }>({
   served: [
     async ({}, use) => {
-      const child: ChildProcess = spawn(process.execPath, [join(OUT, 'main/serve.js'), '--port', '0', '--workers', '1', '--models', FAST_MODELS, '--settings', mkdtempSync(join(tmpdir(), 'rl-serve-'))], {
+      const child: ChildProcess = spawn(process.execPath, [join(BUILT, 'main/serve.js'), '--port', '0', '--workers', '1', '--models', FAST_MODELS, '--samples', SAMPLES_DIR, '--settings', mkdtempSync(join(tmpdir(), 'rl-serve-'))], {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe']
       })
@@ -90,8 +90,12 @@ test('in Chromium, the served page runs a dropped image through the real workers
     return dt
   }, bytes)
   await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer })
+  await expect(page.getByTestId('image-strip').getByRole('img')).toHaveCount(1)
+  const attackTab = page.getByRole('tab', { name: 'Attack', exact: true })
+  if (await attackTab.count()) await attackTab.click()
   await page.getByTestId('run').click()
-  await expect(page.getByTestId('result-standard')).toHaveText(/\S/)
-  await expect(page.getByTestId('result-robust')).toHaveText(/\S/)
+  await expect(page.getByTestId('result-standard')).toHaveAttribute('data-state', 'done')
+  await expect(page.getByTestId('result-robust')).toHaveAttribute('data-state', 'done')
+  await expect(page.getByTestId('chart-standard')).toBeVisible()
   await page.screenshot({ path: join(SCREENS, '10-browser-mode.png'), fullPage: true })
 })
