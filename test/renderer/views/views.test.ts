@@ -206,6 +206,24 @@ describe('Exercises mode', () => {
     expect(screen.getByTestId('exercise-verdict').textContent).toContain('matches')
   })
 
+  it('exercise II runs SmoothGrad N = 100 with the lab\'s absolute σ = 0.3 converted to a fraction of the image range', async () => {
+    const { images, models } = await setup()
+    const exercises = new ExercisesState()
+    exercises.go(1)
+    render(Exercises, { images, models, exercises })
+    await fireEvent.click(screen.getByTestId('exercise-choice-yes'))
+    await waitFor(() => expect((screen.getByTestId('run') as HTMLButtonElement).disabled).toBe(false))
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(1))
+    const req = starts()[0]
+    const data = req.images.data as Float32Array
+    const range = Math.max(...data) - Math.min(...data)
+    const smoothing = (req.params as { smoothing: { kind: string; samples: number; sigma: number } }).smoothing
+    expect(smoothing).toMatchObject({ kind: 'smoothgrad', samples: 100 })
+    expect(smoothing.sigma * range).toBeCloseTo(0.3, 2)
+    expect(screen.getAllByTestId('exercise-scaling').map((n) => n.textContent).join(' ')).toContain('0.3 absolute')
+  })
+
   it('moves through the sequence: Next opens exercise IV with the prediction asked again', async () => {
     const { images, models } = await setup()
     const exercises = new ExercisesState()

@@ -76,7 +76,7 @@ export const EXERCISES: readonly Exercise[] = [
     choices: yesNo('Yes — the object\'s outline stands out', 'No — mostly speckled noise'),
     expected: 'no',
     lookFor: 'The standard model\'s map is speckled, high-frequency noise with little of the object\'s shape. Keep the robust panel in mind for VI.1.',
-    labDefaults: 'standard ResNet-18, ∇ₓ CE at the true label, no smoothing'
+    labDefaults: 'standard ResNet-18, ∇ₓ CE at the true label, no smoothing (here: each model\'s predicted class unless you pick one)'
   },
   {
     id: 'II',
@@ -153,7 +153,7 @@ export const EXERCISES: readonly Exercise[] = [
     choices: yesNo('Yes — aligned with edges and the object', 'No — noisy like the standard one'),
     expected: 'yes',
     lookFor: 'The robust model\'s map follows the object\'s edges and shape without any post-processing; the standard model\'s stays noisy.',
-    labDefaults: 'robust model, ∇ₓ CE at the true label'
+    labDefaults: 'robust model, ∇ₓ CE at the true label (here: each model\'s predicted class unless you pick one)'
   },
   {
     id: 'VI.2',
