@@ -17,6 +17,8 @@ test('theme follows the system, can be forced dark, and survives a reload', asyn
   await page.getByTestId('setting-theme').selectOption('dark')
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
   await expect.poll(() => page.evaluate(async () => (await window.api.invoke('settings:get')).theme)).toBe('dark')
+  await page.keyboard.press('Escape')
+  await expect(page.getByTestId('settings')).toBeHidden()
   await page.reload()
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
 })
