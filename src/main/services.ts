@@ -48,8 +48,8 @@ export function createServices(options: ServicesOptions): Services {
     jobs,
     compute: pool,
     saveExport: options.saveExport,
-    // a changed worker count applies at the next start (the pool is not resized while jobs may run)
-    onSettingsChanged: undefined
+    // a changed worker count applies at once: new workers start, surplus ones stop when idle
+    onSettingsChanged: options.poolSize === undefined ? (settings) => pool.resize(poolSizeFor(settings.workers)) : undefined
   })
   return { pool, jobs, handlers, dispose: () => pool.terminate() }
 }

@@ -124,3 +124,37 @@ describe('compute pool', () => {
     expect(pool.size).toBe(1)
   })
 })
+
+describe('compute pool resize', () => {
+  let pool: ComputePool | null = null
+  afterEach(async () => {
+    await pool?.terminate()
+    pool = null
+  })
+
+  it('grows at once, so two jobs run in parallel after 1 → 2', async () => {
+    pool = fakePool({ size: 1 })
+    await pool.backend()
+    pool.resize(2)
+    expect(pool.size).toBe(2)
+    const a = pool.run({ modelId: 'slow', images: image(), params: predict })
+    const b = pool.run({ modelId: 'slow', images: image(), params: predict })
+    await expect.poll(() => pool!.stats().busy, { timeout: 5000 }).toBe(2)
+    const settled = Promise.allSettled([a, b])
+    await pool.terminate()
+    await settled
+    pool = null
+  })
+
+  it('shrinks idle workers at once and a busy one when its job ends', async () => {
+    pool = fakePool({ size: 3 })
+    await expect.poll(() => pool!.stats().ready, { timeout: 5000 }).toBe(3)
+    const running = pool.run({ modelId: 'ok', images: image(), params: predict })
+    pool.resize(1)
+    expect(pool.size).toBe(1)
+    expect(pool.stats().workers).toBeLessThanOrEqual(2) // at most the busy one is left over
+    await running
+    await expect.poll(() => pool!.stats().workers).toBe(1)
+    await expect(pool.run({ modelId: 'ok', images: image(), params: predict })).resolves.toMatchObject({ run: { modelId: 'ok' } })
+  })
+})

@@ -42,7 +42,10 @@ export interface PoolStats {
 }
 
 export interface ComputePool {
+  /** The number of workers the pool keeps (after resize, once busy workers have finished). */
   readonly size: number
+  /** Grow at once; shrink by retiring idle workers now and busy ones when their job ends. */
+  resize(size: number): void
   /** The backend the first worker picked; rejects when no worker can start. */
   backend(): Promise<string>
   run(job: EngineJob, options?: RunOptions): Promise<EngineOutput>
@@ -70,7 +73,7 @@ interface Slot {
 }
 
 export function createPool(factory: WorkerFactory, options: PoolOptions): ComputePool {
-  const size = Math.max(1, Math.floor(options.size))
+  let size = Math.max(1, Math.floor(options.size))
   const cancelGraceMs = options.cancelGraceMs ?? 10_000
   const maxStartFailures = options.maxStartFailures ?? 3
   const log = options.log ?? (() => {})
@@ -161,6 +164,10 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
     slot.task = null
     if (slot.cancelTimer) clearTimeout(slot.cancelTimer)
     slot.cancelTimer = null
+    if (slots.length > size) {
+      retire(slot) // the pool was shrunk while this worker was busy
+      void slot.worker.terminate()
+    }
     dispatch()
   }
 
@@ -177,7 +184,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       if (!slots.some((s) => s.ready)) failEverything(new Error(`compute workers keep crashing at start: ${reason}`))
       return
     }
-    spawn()
+    if (slots.length < size) spawn()
     dispatch()
   }
 
@@ -209,7 +216,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       replaced++
       void slot.worker.terminate()
       if (!terminated) {
-        spawn()
+        if (slots.length < size) spawn()
         dispatch()
       }
     }, cancelGraceMs)
@@ -218,7 +225,21 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
   for (let i = 0; i < size; i++) spawn()
 
   return {
-    size,
+    get size() {
+      return size
+    },
+    resize(next) {
+      size = Math.max(1, Math.floor(next))
+      if (terminated || fatal) return
+      while (slots.length < size) spawn()
+      for (const slot of [...slots]) {
+        if (slots.length <= size) break
+        if (slot.task) continue // retired when its job ends
+        retire(slot)
+        void slot.worker.terminate()
+      }
+      dispatch()
+    },
     backend: () => backendPromise,
     run(job, runOptions = {}) {
       if (terminated) return Promise.reject(new Error('compute pool is shut down'))
