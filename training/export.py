@@ -28,21 +28,25 @@ from model import CIFAR_MEAN, CIFAR_STD
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / 'resources' / 'models'
 FORMAT = 'robust-lens/model@1'
-N_SYNTHETIC = 5
+N_SYNTHETIC = 9
+SOLID_COLORS = [(200, 40, 40), (40, 160, 60), (50, 90, 200), (220, 210, 190)]  # images 4..7
 
 
 def synthetic_inputs(n: int = N_SYNTHETIC) -> np.ndarray:
     """Deterministic NHWC float32 images in [0, 1]; integer formula so TypeScript can regenerate them exactly.
 
-    image k < n-1: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3) / 8)) mod 256, pixel = v / 255.
-    image n-1: uniform gray 0.5.
+    images 0-3: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3) / 8)) mod 256, pixel = v / 255 (float32);
+    images 4-7: solid colors SOLID_COLORS[k-4] / 255; image 8: uniform gray 0.5.
     """
+    assert n == 9
     out = np.zeros((n, 32, 32, 3), dtype=np.float32)
     y, x, c = np.meshgrid(np.arange(32), np.arange(32), np.arange(3), indexing='ij')
-    for k in range(n - 1):
+    for k in range(4):
         v = (61 * k + (7 + k) * y + (13 + 2 * k) * x + 85 * c + (x * y * (k + 3)) // 8) % 256
         out[k] = v.astype(np.float32) / np.float32(255)
-    out[n - 1] = 0.5
+    for k in range(4, 8):
+        out[k] = np.array(SOLID_COLORS[k - 4], dtype=np.float32) / np.float32(255)
+    out[8] = 0.5
     return out
 
 
@@ -153,8 +157,9 @@ def main(argv=None):
     top2 = probs.topk(2, dim=1).values
     expected = {
         'inputs': {'kind': 'synthetic', 'count': N_SYNTHETIC, 'height': 32, 'width': 32, 'layout': 'NHWC',
-                   'formula': 'image k < count-1: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3)/8)) mod 256, '
-                              'pixel = v/255 (float32); last image: all 0.5'},
+                   'formula': 'images 0-3: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3)/8)) mod 256, '
+                              'pixel = v/255 (float32); images 4-7: solid RGB colors/255; image 8: all 0.5',
+                   'solidColors': SOLID_COLORS},
         'weightsSha256': sha,
         'logits': [[round(v, 6) for v in row] for row in logits.tolist()],
         'probabilities': [[round(v, 7) for v in row] for row in probs.tolist()],
