@@ -83,6 +83,19 @@ class AugmentAndAttack(unittest.TestCase):
             self.assertGreater(ce(model(x_adv), y).item(), ce(model(x), y).item())
 
 
+    def test_use_best_never_ends_with_a_lower_loss_than_the_last_iterate(self):
+        torch.manual_seed(1)
+        model = ResNet18Cifar(4).eval()
+        x, y = torch.rand(8, 3, 32, 32), torch.randint(0, 10, (8,))
+        last = pgd_l2(model, x, y, 1.0, 4, 0.8)
+        best = pgd_l2(model, x, y, 1.0, 4, 0.8, use_best=True)
+        ce = torch.nn.functional.cross_entropy
+        with torch.no_grad():
+            l_last, l_best = ce(model(last), y, reduction='none'), ce(model(best), y, reduction='none')
+            self.assertTrue(bool((l_best >= l_last - 1e-6).all()))
+            self.assertTrue(bool((l_best >= ce(model(x), y, reduction='none') - 1e-6).all()))
+
+
 class Export(unittest.TestCase):
     def test_folded_weights_round_trip_through_load_exported(self):
         import hashlib
