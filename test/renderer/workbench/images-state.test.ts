@@ -45,6 +45,17 @@ describe('ImagesState.toBatch', () => {
     expect(images.get(id)?.crop).toEqual({ x: 2, y: 0, size: 2 })
   })
 
+  it('hands out a fresh batch array each time and recomputes after a crop change', async () => {
+    const images = new ImagesState(fakeDecoder(4, 4))
+    const [id] = await images.add([pngFile('a.png')])
+    const first = images.toBatch([id], { height: 1, width: 1 })
+    const again = images.toBatch([id], { height: 1, width: 1 })
+    expect(again.data).not.toBe(first.data)
+    expect(again.data).toEqual(first.data)
+    images.setCrop(id, { x: 0, y: 0, size: 2 })
+    expect(images.toBatch([id], { height: 1, width: 1 }).data[0]).toBeCloseTo(25 / 255, 6) // pixels 0, 1, 4, 5
+  })
+
   it('throws for an unknown image id', () => {
     expect(() => new ImagesState(fakeDecoder()).toBatch(['nope'], { height: 2, width: 2 })).toThrow(/no loaded image/)
   })

@@ -20,8 +20,10 @@ export interface LoadedImage {
   /** Decoded, EXIF-oriented, downscaled to at most MAX_DECODED_SIDE. */
   pixels: RgbaImage
   crop: Crop
-  /** THUMB_SIZE² RGBA of the crop, for the strip (recomputed when the crop changes). */
+  /** THUMB_SIZE² RGBA of the crop, for the strip (recomputed when the crop changes, after a drag ends). */
   thumb: Uint8ClampedArray<ArrayBuffer>
+  /** The crop the thumbnail shows. */
+  thumbCrop: Crop
 }
 
 export const THUMB_SIZE = 64
@@ -105,7 +107,7 @@ export class ImagesState {
         try {
           const pixels = await this.#decode(entry.name, await entry.read())
           const crop = entry.crop ? clampCrop(entry.crop, pixels.width, pixels.height) : centerCrop(pixels.width, pixels.height)
-          added.push({ id: `img-${this.#nextId++}`, name: entry.name, source: entry.source, label: entry.label, pixels, crop, thumb: thumbnail(pixels, crop) })
+          added.push({ id: `img-${this.#nextId++}`, name: entry.name, source: entry.source, label: entry.label, pixels, crop, thumb: thumbnail(pixels, crop), thumbCrop: crop })
         } catch (err) {
           errors.push({ fileName: entry.name, message: err instanceof ImageIntakeError ? err.message : `${entry.name}: ${errorMessage(err)}` })
         }
@@ -136,11 +138,17 @@ export class ImagesState {
     this.errors = []
   }
 
-  setCrop(id: string, crop: Crop): void {
+  /**
+   * Move / resize an image's crop. `live` (while dragging) keeps the old strip thumbnail, which is redrawn once the
+   * drag ends with a final non-live call: one resample less per pointer move.
+   */
+  setCrop(id: string, crop: Crop, live = false): void {
     this.images = this.images.map((i) => {
       if (i.id !== id) return i
       const next = clampCrop(crop, i.pixels.width, i.pixels.height)
-      return next.x === i.crop.x && next.y === i.crop.y && next.size === i.crop.size ? i : { ...i, crop: next, thumb: thumbnail(i.pixels, next) }
+      const same = next.x === i.crop.x && next.y === i.crop.y && next.size === i.crop.size
+      if (same && (live || i.thumbCrop === i.crop)) return i
+      return { ...i, crop: next, ...(live ? {} : { thumb: thumbnail(i.pixels, next), thumbCrop: next }) }
     })
   }
 
@@ -153,17 +161,36 @@ export class ImagesState {
     return this.images.find((i) => i.id === id)
   }
 
-  /** Crop + resize the given images to the model's size → one NHWC batch in [0,1]. Throws on an unknown id. */
+  /**
+   * Crop + resize the given images to the model's size → one NHWC batch in [0,1] (a fresh array the caller owns).
+   * Throws on an unknown id.
+   */
   toBatch(ids: readonly string[], size: ModelSize): ImageBatch {
     const per = size.height * size.width * 3
     const data = new Float32Array(ids.length * per)
     ids.forEach((id, n) => {
       const image = this.get(id)
       if (!image) throw new Error(`no loaded image with id ${id}`)
-      cropResizeRgb(image.pixels, image.crop, size.height, size.width, data, n * per)
+      data.set(this.modelInput(image, size), n * per)
     })
     return { data, shape: [ids.length, size.height, size.width, 3] }
   }
+
+  /**
+   * One image's model input (HWC), cached per image version and size: the crop editor, the top-5 and the views all
+   * ask for the same pixels, and a 1024² crop costs several ms to resample. Read-only: copy before changing it.
+   */
+  modelInput(image: LoadedImage, size: ModelSize): Float32Array {
+    const key = `${size.height}x${size.width}`
+    let bySize = this.#inputs.get(image)
+    if (!bySize) this.#inputs.set(image, (bySize = new Map()))
+    let input = bySize.get(key)
+    if (!input) bySize.set(key, (input = cropResizeRgb(image.pixels, image.crop, size.height, size.width)))
+    return input
+  }
+
+  /** Keyed by the image object: a new crop makes a new object, so stale entries are simply never asked for again. */
+  #inputs = new WeakMap<LoadedImage, Map<string, Float32Array>>()
 
   /** The current image as a batch of one, or null when nothing is loaded. */
   currentBatch(size: ModelSize): ImageBatch | null {
