@@ -60,6 +60,15 @@ export class ModelsState {
     }
   }
 
+  /** Re-read app:info (the worker count changes when the setting does). */
+  async refreshInfo(): Promise<void> {
+    try {
+      this.info = await window.api.invoke('app:info')
+    } catch (err) {
+      this.error = `could not read the app info: ${errorMessage(err)}`
+    }
+  }
+
   selectPair(id: string): void {
     if (this.pairs.some((p) => p.id === id)) this.pairId = id
   }
