@@ -34,6 +34,8 @@ const { ExercisesState } = await import('../../../src/renderer/src/state/exercis
 const { default: Attack } = await import('../../../src/renderer/src/views/Attack.svelte')
 const { default: Exercises } = await import('../../../src/renderer/src/views/Exercises.svelte')
 const { default: RobustnessCurve } = await import('../../../src/renderer/src/views/RobustnessCurve.svelte')
+const { default: FeatureViz } = await import('../../../src/renderer/src/views/FeatureViz.svelte')
+const { default: LargeEps } = await import('../../../src/renderer/src/views/LargeEps.svelte')
 
 const decoder = async (): Promise<ReturnType<typeof gradientImage>> => gradientImage(4, 4)
 const RUN = { weightsSha256: 'a', backend: 'cpu', ms: 1 }
@@ -277,5 +279,77 @@ describe('Robustness curve', () => {
     expect(table.textContent).toContain("standard model's clean prediction")
     const curve = (): (typeof charts)[number] | undefined => charts.findLast((c) => c.canvas.dataset.testid === "chart-curve")
     await waitFor(() => expect(curve()?.data.datasets.map((d) => d.label)).toEqual(['standard accuracy', 'standard mean p(true)', 'robust accuracy', 'robust mean p(true)']))
+  })
+})
+
+describe('Large-ε view', () => {
+  it('starts from the lab\'s exercise V (targeted, ε scaled, stated) and shows a filmstrip with per-frame probabilities', async () => {
+    const { images, models } = await setup()
+    render(LargeEps, { images, models })
+    await waitFor(() => expect(screen.getByTestId('preset-note').textContent).toContain('Lab exercise V'))
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts()).toHaveLength(1))
+    const p = starts()[0].params as { targeted: boolean; eps: number; stepSize: number; keepIterates: number }
+    expect(p.targeted).toBe(true)
+    expect(p.stepSize / p.eps).toBeCloseTo(0.05, 4)
+    expect(p.keepIterates).toBe(10)
+    mock.emit('job:finished', {
+      jobId: 'job-1',
+      results: [
+        { modelId: 'std', result: attackResult(null), run: { ...RUN, modelId: 'std' } },
+        { modelId: 'rob', result: attackResult(3), run: { ...RUN, modelId: 'rob' } }
+      ]
+    })
+    const strip = await screen.findByTestId('filmstrip-robust')
+    // frame 0 (start) + the 2 kept iterates, each with its step and p(target) from the telemetry at that step
+    expect(strip.querySelectorAll(':scope > li')).toHaveLength(3)
+    expect(strip.textContent).toContain('step 3')
+    expect(strip.textContent).toContain('p(frog) 30.0%')
+    // robust first: the point of the view; standard below for contrast
+    const panels = screen.getAllByTestId(/^result-/).map((n) => n.dataset.testid)
+    expect(panels).toEqual(['result-robust', 'result-standard'])
+  })
+})
+
+describe('Feature visualization view', () => {
+  it('browses coordinates with one activations job, runs the chosen k on both models, and ranks images', async () => {
+    const { images, models } = await setup(['a.png', 'b.png'])
+    render(FeatureViz, { images, models })
+    // the grid asks for all coordinates of the current image once
+    await waitFor(() => expect(starts().some((r) => r.params.method === 'activations')).toBe(true), { timeout: 2000 })
+    const gridJob = starts().find((r) => r.params.method === 'activations')!
+    expect(gridJob.params).toEqual({ method: 'activations', features: [] })
+    expect(gridJob.images.shape[0]).toBe(1)
+    const values = new Float32Array(8).map((_, k) => k)
+    mock.emit('job:finished', {
+      jobId: 'job-1',
+      results: ['std', 'rob'].map((id) => ({ modelId: id, result: { method: 'activations' as const, values, features: [0, 1, 2, 3, 4, 5, 6, 7] }, run: { ...RUN, modelId: id } }))
+    })
+    const cell = await screen.findByRole('option', { name: /^coordinate 6: standard 6, robust 6/ })
+    await fireEvent.click(cell)
+    expect((screen.getByTestId('feature-index') as HTMLInputElement).value).toBe('6')
+
+    await fireEvent.click(screen.getByTestId('start-gray'))
+    await fireEvent.click(screen.getByTestId('fake-relu'))
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(starts().some((r) => r.params.method === 'featureViz')).toBe(true))
+    const fvJob = starts().find((r) => r.params.method === 'featureViz')!
+    expect(fvJob.models).toEqual(['std', 'rob'])
+    expect(fvJob.params).toMatchObject({ method: 'featureViz', feature: 6, start: 'gray', fakeRelu: true })
+
+    // rank the two loaded images (no samples listed) by r_6
+    await fireEvent.click(screen.getByTestId('rank-images'))
+    await waitFor(() => expect(starts().filter((r) => r.params.method === 'activations')).toHaveLength(2))
+    const rankJob = starts().filter((r) => r.params.method === 'activations')[1]
+    expect(rankJob.images.shape[0]).toBe(2)
+    const jobId = `job-${starts().length}`
+    const ranked = new Float32Array(16).map((_, i) => (i < 8 ? 1 : 2) * (i % 8))
+    mock.emit('job:finished', {
+      jobId,
+      results: ['std', 'rob'].map((id) => ({ modelId: id, result: { method: 'activations' as const, values: ranked, features: [0, 1, 2, 3, 4, 5, 6, 7] }, run: { ...RUN, modelId: id } }))
+    })
+    const robust = await screen.findByTestId('ranked-robust')
+    const top = robust.querySelector('[aria-label="robust top-5"]')!
+    expect([...top.querySelectorAll('[role="img"]')].map((c) => c.getAttribute('aria-label'))).toEqual(['b.png: r_6 = 12', 'a.png: r_6 = 6'])
   })
 })
