@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte'
 import IntakeHarness from './IntakeHarness.svelte'
 import Saliency from '../../../src/renderer/src/views/Saliency.svelte'
+import Top5 from '../../../src/renderer/src/components/Top5.svelte'
 import { ImagesState } from '../../../src/renderer/src/state/images.svelte'
 import { ModelsState } from '../../../src/renderer/src/state/models.svelte'
 import { SettingsState } from '../../../src/renderer/src/state/settings.svelte'
@@ -121,5 +122,50 @@ describe('Saliency view', () => {
     expect(requests.map((r) => r.models)).toEqual([['std'], ['rob']])
     expect(requests[0].params).toMatchObject({ smoothing: { kind: 'none' } })
     expect(requests[1].params).toMatchObject({ smoothing: { kind: 'vargrad', samples: 50, sigma: 0.15 } })
+  })
+})
+
+describe('Top5', () => {
+  it('predicts with both models as soon as an image is current and lists their top classes', async () => {
+    mock.answers['models:list'] = [fakeModelInfo('std', 'standard'), fakeModelInfo('rob', 'robust')]
+    mock.answers['jobs:start'] = () => ({ jobId: 'job-1' })
+    const images = new ImagesState(decoder)
+    const models = new ModelsState()
+    await models.load()
+    render(Top5, { images, models })
+    expect(mock.calls.some((c) => c.channel === 'jobs:start')).toBe(false)
+    await images.add([new File([pngHeader(4, 4)], 'cat.png')])
+    await waitFor(() => expect(mock.calls.some((c) => c.channel === 'jobs:start')).toBe(true))
+    const request = mock.calls.find((c) => c.channel === 'jobs:start')?.args[0] as JobRequestInput
+    expect(request).toMatchObject({ models: ['std', 'rob'], params: { method: 'predict' } })
+    const run = { weightsSha256: 'a', backend: 'cpu', ms: 1 }
+    const predictions = (p: number[]) => ({ method: 'predict' as const, predictions: { probabilities: new Float32Array(p), classes: 3 } })
+    mock.emit('job:finished', {
+      jobId: 'job-1',
+      results: [
+        { modelId: 'std', result: predictions([0.1, 0.2, 0.7]), run: { ...run, modelId: 'std' } },
+        { modelId: 'rob', result: predictions([0.6, 0.3, 0.1]), run: { ...run, modelId: 'rob' } }
+      ]
+    })
+    await waitFor(() => expect(screen.getByTestId('top5-standard').querySelectorAll('li')).toHaveLength(3))
+    expect(screen.getByTestId('top5-standard').querySelector('li')?.textContent).toContain('frog')
+    expect(screen.getByTestId('top5-robust').querySelector('li')?.textContent).toMatch(/cat\s*60\.0%/)
+  })
+})
+
+describe('Saliency with a single model', () => {
+  it('runs and shows that one model only', async () => {
+    mock.answers['models:list'] = [fakeModelInfo('solo', 'robust', 'lonely')]
+    mock.answers['jobs:start'] = () => ({ jobId: 'job-1' })
+    const images = new ImagesState(decoder)
+    await images.add([new File([pngHeader(4, 4)], 'cat.png')])
+    const models = new ModelsState()
+    await models.load()
+    render(Saliency, { images, models })
+    await fireEvent.click(screen.getByTestId('run'))
+    await waitFor(() => expect(mock.calls.some((c) => c.channel === 'jobs:start')).toBe(true))
+    expect((mock.calls.find((c) => c.channel === 'jobs:start')?.args[0] as JobRequestInput).models).toEqual(['solo'])
+    expect(screen.queryByTestId('result-standard')).toBeNull()
+    expect(screen.getByTestId('result-robust')).toBeTruthy()
   })
 })
