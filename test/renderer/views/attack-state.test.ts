@@ -173,3 +173,17 @@ describe('LinkedParams records (settings and experiment cards)', () => {
     expect(b.snapshot('standard').eps).toBe(0.5)
   })
 })
+
+describe('perturbation display', () => {
+  it('amplifies δ so the largest change spans the range and states the factor', async () => {
+    const { amplify, iterateDelta } = await import('../../../src/renderer/src/state/attack.svelte')
+    const delta = new Float32Array([0.1, -0.05, 0, /* image 2 */ 0.2, 0.2, -0.2])
+    const a = amplify(delta, 0, 3)
+    expect(a.factor).toBeCloseTo(5)
+    expect([...a.pixels].map((v) => Number(v.toFixed(3)))).toEqual([1, 0.25, 0.5])
+    // a forced factor (the scrubber shares the final result's scale) clips instead of rescaling
+    expect([...amplify(delta, 1, 3, 5).pixels]).toEqual([1, 1, 0])
+    const d = iterateDelta(new Float32Array([0.6, 0.4, 0.5, 1, 1, 1]), new Float32Array([0.5, 0.5, 0.5, 0, 0, 0]), 0, 3)
+    expect([...d].map((v) => Number(v.toFixed(3)))).toEqual([0.1, -0.1, 0])
+  })
+})

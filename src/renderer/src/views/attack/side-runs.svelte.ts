@@ -1,7 +1,7 @@
 /**
  * Runs for a side-by-side view: one twin job when the parameters are linked, one job per model when they are not.
  * JobRunner runs one job at a time, so this holds one runner per job and answers per model id, whichever runner
- * ran it. Status, progress and ETA are aggregated for the run bar.
+ * ran it. The run bar (components/RunBar) aggregates progress and ETA over `active`.
  */
 import type { JobFinishedEvent } from '../../../../shared/ipc'
 import type { JobRequestInput, Method, ResultFor, StepTelemetry } from '../../../../shared/jobs'
@@ -31,20 +31,6 @@ export class SideRuns {
 
   get running(): boolean {
     return this.status === 'running'
-  }
-
-  get error(): string | null {
-    return this.active.map((r) => r.error).find((e) => e !== null) ?? null
-  }
-
-  get fraction(): number {
-    const list = this.active
-    return list.length ? list.reduce((a, r) => a + r.fraction, 0) / list.length : 0
-  }
-
-  get etaMs(): number | null {
-    const etas = this.active.map((r) => r.etaMs).filter((v): v is number => v !== null)
-    return etas.length ? Math.max(...etas) : null
   }
 
   /** Start every job at once; resolves when all settled (null entries = failed or cancelled). */
