@@ -7,6 +7,7 @@
  * whose argument changes is torn down and re-created.
  */
 import { Chart, registerables, type ChartConfiguration, type ChartType } from 'chart.js'
+import { untrack } from 'svelte'
 import type { Attachment } from 'svelte/attachments'
 
 let registered = false
@@ -19,7 +20,9 @@ export function chart<T extends ChartType = 'line'>(config: () => ChartConfigura
     }
     const withDefaults = (c: ChartConfiguration<T>): ChartConfiguration<T> =>
       ({ ...c, options: { animation: false, responsive: true, maintainAspectRatio: false, ...c.options } }) as ChartConfiguration<T>
-    const instance = new Chart(canvas, withDefaults(config()))
+    // untracked: reading the config here would make the attachment itself depend on the data, and every new
+    // telemetry step would destroy and re-create the chart; the child effect below tracks it instead
+    const instance = new Chart(canvas, withDefaults(untrack(config)))
     let frame: number | null = null
     let first = true
     $effect(() => {
