@@ -27,4 +27,8 @@ test('the large-ε morph shows a filmstrip with per-frame class probabilities on
   await expect(page.getByTestId('filmstrip-standard').locator(':scope > li')).toHaveCount(11)
   await expect(page.getByTestId('chart-robust')).toBeVisible()
   await screenshot(page, 'large-eps')
+  // the dark theme follows the system by default
+  await page.emulateMedia({ colorScheme: 'dark' })
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
+  await screenshot(page, 'large-eps-dark')
 })

@@ -7,7 +7,7 @@ import type { AttackParams, AttackResult, JobRequestInput, StepTelemetry } from 
 import type { ChartConfiguration } from 'chart.js'
 import type { ImageBatch } from '../../../shared/images'
 import type { ModelInfo } from '../../../shared/model-format'
-import { LinkedParams, fmt, labScale, pairRoles, type PairModels, type Role } from '../views/attack/linked.svelte'
+import { CHART_TEXT, LinkedParams, axis, fmt, labScale, pairRoles, type PairModels, type Role } from '../views/attack/linked.svelte'
 
 export type AttackForm = Omit<AttackParams, 'method'>
 
@@ -209,11 +209,11 @@ export function attackChartConfig(series: AttackSeries, opts: { title: string; t
     type: 'line',
     data: { labels: series.steps, datasets },
     options: {
-      plugins: { title: { display: true, text: opts.title }, legend: { position: 'bottom', labels: { boxWidth: 12 } } },
+      plugins: { title: { display: true, text: opts.title, color: CHART_TEXT }, legend: { position: 'bottom', labels: { boxWidth: 12, color: CHART_TEXT } } },
       scales: {
-        x: { title: { display: true, text: 'step' } },
-        loss: { type: 'linear', position: 'left', title: { display: true, text: 'loss' } },
-        p: { type: 'linear', position: 'right', min: 0, max: 1.05, title: { display: true, text: 'probability, ‖δ‖/ε' }, grid: { drawOnChartArea: false } }
+        x: axis('step'),
+        loss: { type: 'linear', position: 'left', ...axis('loss') },
+        p: { type: 'linear', position: 'right', min: 0, max: 1.05, ...axis('probability, ‖δ‖/ε'), grid: { drawOnChartArea: false } }
       }
     }
   }

@@ -5,7 +5,7 @@
 import type { ChartConfiguration } from 'chart.js'
 import type { EvaluateParams, EvaluateResult } from '../../../shared/jobs'
 import type { ModelInfo } from '../../../shared/model-format'
-import { fmt, labScale } from '../views/attack/linked.svelte'
+import { CHART_TEXT, axis, fmt, labScale } from '../views/attack/linked.svelte'
 
 /** ε = 0 (clean accuracy) followed by n log-spaced values from min to max. */
 export function logGrid(min: number, max: number, n: number, includeZero = true): number[] {
@@ -159,8 +159,11 @@ export function curveChartConfig(
     type: 'line',
     data: { labels: epsList.map((e) => fmt(e)), datasets },
     options: {
-      plugins: { title: { display: true, text: `Accuracy under ${threat === 'l2' ? 'L2' : 'L∞'} PGD against ε` }, legend: { position: 'bottom', labels: { boxWidth: 12 } } },
-      scales: { x: { title: { display: true, text: `ε (${threat === 'l2' ? 'L2' : 'L∞'}, log-spaced; 0 = clean)` } }, y: { min: 0, max: 1, title: { display: true, text: 'accuracy / mean p(true)' } } }
+      plugins: {
+        title: { display: true, text: `Accuracy under ${threat === 'l2' ? 'L2' : 'L∞'} PGD against ε`, color: CHART_TEXT },
+        legend: { position: 'bottom', labels: { boxWidth: 12, color: CHART_TEXT } }
+      },
+      scales: { x: axis(`ε (${threat === 'l2' ? 'L2' : 'L∞'}, log-spaced; 0 = clean)`), y: { min: 0, max: 1, ...axis('accuracy / mean p(true)') } }
     }
   }
 }

@@ -7,7 +7,7 @@ import type { ChartConfiguration } from 'chart.js'
 import type { ActivationsResult, FeatureVizParams, StepTelemetry } from '../../../shared/jobs'
 import type { ImageBatch } from '../../../shared/images'
 import type { ModelInfo } from '../../../shared/model-format'
-import { LinkedParams, fmt, labScale } from '../views/attack/linked.svelte'
+import { CHART_TEXT, LinkedParams, axis, fmt, labScale } from '../views/attack/linked.svelte'
 
 export type FeatureVizForm = Omit<FeatureVizParams, 'method'>
 
@@ -117,8 +117,8 @@ export function featureVizChartConfig(history: readonly StepTelemetry[], opts: {
       datasets: [{ label: `r_${opts.feature}(x)`, data: activation, borderColor: '#e4572e', backgroundColor: '#e4572e', pointRadius: 0, borderWidth: 2 }]
     },
     options: {
-      plugins: { title: { display: true, text: opts.title }, legend: { position: 'bottom', labels: { boxWidth: 12 } } },
-      scales: { x: { title: { display: true, text: 'step' } }, y: { title: { display: true, text: 'activation' } } }
+      plugins: { title: { display: true, text: opts.title, color: CHART_TEXT }, legend: { position: 'bottom', labels: { boxWidth: 12, color: CHART_TEXT } } },
+      scales: { x: axis('step'), y: axis('activation') }
     }
   }
 }
