@@ -100,6 +100,9 @@ test('the sample gallery lists the bundled photos and loads one', async ({ page 
   await page.getByTestId('sample-cat-chelsea.jpg').click()
   await expect(page.getByTestId('thumb')).toHaveCount(1)
   await expect(page.getByTestId('sample-cat-chelsea.jpg')).toBeDisabled()
+  // previews of the sample files fill in
+  await expect(page.getByTestId('sample-dog-german-shepherd.jpg').locator('img')).toBeVisible()
+  await screenshot(page, 'samples-gallery')
 })
 
 test('no renderer task over 50 ms while the crop is dragged and a saliency job runs', async ({ page }) => {

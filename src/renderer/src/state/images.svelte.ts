@@ -79,6 +79,33 @@ export class ImagesState {
     return this.samples
   }
 
+  /** Object URLs of the sample photos for the gallery, by sample id (filled by loadSamplePreviews). */
+  samplePreviews = $state.raw<Record<string, string>>({})
+  #sampleBytes = new Map<string, Uint8Array<ArrayBuffer>>()
+
+  async #readSample(id: string): Promise<Uint8Array<ArrayBuffer>> {
+    let bytes = this.#sampleBytes.get(id)
+    if (!bytes) {
+      bytes = new Uint8Array(await window.api.invoke('samples:read', id))
+      this.#sampleBytes.set(id, bytes)
+    }
+    return bytes
+  }
+
+  /** Read every listed sample once and make gallery previews (object URLs of the files themselves). */
+  async loadSamplePreviews(): Promise<void> {
+    if (typeof URL.createObjectURL !== 'function') return
+    for (const sample of this.samples) {
+      if (this.samplePreviews[sample.id]) continue
+      try {
+        const url = URL.createObjectURL(new Blob([await this.#readSample(sample.id)]))
+        this.samplePreviews = { ...this.samplePreviews, [sample.id]: url }
+      } catch {
+        // a preview is optional: the gallery shows the title instead
+      }
+    }
+  }
+
   /** Load bundled samples by id (skips those already loaded). */
   async addSamples(sampleIds: string[]): Promise<string[]> {
     const loaded = new Set(this.images.flatMap((i) => (i.source.kind === 'sample' ? [i.source.sampleId] : [])))
@@ -89,10 +116,7 @@ export class ImagesState {
         name: infos.get(id)?.title ?? id,
         source: { kind: 'sample', sampleId: id } as const,
         label: infos.get(id)?.label ?? null,
-        read: async () => {
-          const bytes = await window.api.invoke('samples:read', id)
-          return new Uint8Array(bytes)
-        }
+        read: () => this.#readSample(id)
       }))
     )
   }

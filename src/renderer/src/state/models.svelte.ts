@@ -30,7 +30,8 @@ export class ModelsState {
   models = $state.raw<ModelInfo[]>([])
   info = $state.raw<AppInfo | null>(null)
   pairId = $state<string | null>(null)
-  loading = $state(false)
+  /** True until the first load() has answered (and during later loads). */
+  loading = $state(true)
   error = $state<string | null>(null)
 
   readonly pairs: ModelPair[] = $derived(groupPairs(this.models))
