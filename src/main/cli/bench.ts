@@ -149,9 +149,12 @@ async function inProcessTimings(model: LoadedModel, quick: boolean) {
         forward: fwd,
         gradient: grad,
         gradientForwardRatio: round(grad.medianMs / fwd.medianMs, 3),
+        // the same ratio from CPU time: steadier than wall time when other processes share the cores
+        gradientForwardRatioCpu: round(grad.cpuMedianMs! / fwd.cpuMedianMs!, 3),
         gradientMsPerImage: round(grad.medianMs / batch),
         plainTfGrad: { forward: plainFwd, gradient: plainGrad, gradientForwardRatio: round(plainGrad.medianMs / plainFwd.medianMs, 3) },
         speedupOverPlainGrad: round(plainGrad.medianMs / grad.medianMs, 3),
+        speedupOverPlainGradCpu: round(plainGrad.cpuMedianMs! / grad.cpuMedianMs!, 3),
         ...(relErr !== null ? { maxRelativeErrorVsPlain: relErr } : {})
       }
     } finally {
@@ -162,12 +165,20 @@ async function inProcessTimings(model: LoadedModel, quick: boolean) {
   return out
 }
 
-/** Run one job per worker at once (or one after the other in process) and time the wall clock. */
-async function wall(runner: Runner, jobs: { modelId: string; images: ImageBatch; params: MethodParams }[]): Promise<number> {
+interface Wall {
+  wallMs: number
+  /** CPU time of the whole process (all worker threads) meanwhile: the work done, whatever else loads the machine. */
+  cpuMs: number
+}
+
+/** Run the jobs at once on a pool (one after the other in process) and time the wall clock and the CPU. */
+async function wall(runner: Runner, jobs: { modelId: string; images: ImageBatch; params: MethodParams }[]): Promise<Wall> {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   if (runner.workers > 1) await Promise.all(jobs.map((j) => runner.run(j)))
   else for (const j of jobs) await runner.run(j)
-  return round(performance.now() - t0)
+  const c = process.cpuUsage(c0)
+  return { wallMs: round(performance.now() - t0), cpuMs: round((c.user + c.system) / 1000) }
 }
 
 async function poolTimings(runner: Runner, info: ModelInfo, quick: boolean) {
@@ -192,26 +203,26 @@ async function poolTimings(runner: Runner, info: ModelInfo, quick: boolean) {
   await attempt('smoothGrad50', async () => {
     // N samples split evenly over the workers (one job per worker with its own seed), as a twin-free SmoothGrad would be
     const parts = Array.from({ length: workers }, (_, w) => Math.floor(N / workers) + (w < N % workers ? 1 : 0))
-    const splitMs = await wall(runner, parts.map((samples, w) => ({ modelId, images: one, params: smooth(samples, w) })))
-    const oneWorkerMs = quick ? null : await wall({ ...runner, workers: 1 }, [{ modelId, images: one, params: smooth(N, 0) }])
+    const split = await wall(runner, parts.map((samples, w) => ({ modelId, images: one, params: smooth(samples, w) })))
+    const oneWorker = quick ? null : await wall({ ...runner, workers: 1 }, [{ modelId, images: one, params: smooth(N, 0) }])
     const check = (await runner.run({ modelId, images: one, params: smooth(2, 0) })).result as SaliencyResult
-    return { workers, samplesPerWorker: parts, wallMs: splitMs, oneWorkerWallMs: oneWorkerMs, sigmaAbsolute: check.sigmaAbsolute[0] }
+    return { workers, samplesPerWorker: parts, ...split, oneWorker, sigmaAbsolute: check.sigmaAbsolute[0] }
   })
 
   const pgd = (seed: number) =>
     validate({ method: 'attack', threat: 'l2', eps: 0.5, stepSize: (2.5 * 0.5) / 20, steps: 20, targeted: false, targetClass: null, trueClass: null, randomStart: false, restarts: 0, useBest: false, keepIterates: 0, seed })
   await attempt('pgd20', async () => {
-    const single = []
+    const single: Wall[] = []
     for (let i = 0; i < (quick ? 1 : 3); i++) single.push(await wall(runner, [{ modelId, images: one, params: pgd(i) }]))
     // the app's twin run: two models (here the same one twice) on two workers at once
     const twin = workers > 1 ? await wall(runner, [0, 1].map((s) => ({ modelId, images: one, params: pgd(s) }))) : null
-    return { batch: 1, eps: 0.5, threat: 'l2', wallMs: timingOf(single), twinRunWallMs: twin }
+    return { batch: 1, eps: 0.5, threat: 'l2', oneJob: timingOf(single.map((w) => w.wallMs), single.map((w) => w.cpuMs)), twinRun: twin }
   })
 
   await attempt('featureViz200', async () => {
     const gray: ImageBatch = { data: new Float32Array(height * width * 3).fill(0.5), shape: [1, height, width, 3] }
     const params = validated(modelId, gray, { method: 'featureViz', feature: 0, fakeRelu: true, start: 'gray', noiseSigma: 0.05, eps: 1000, stepSize: 1, steps: 200, keepIterates: 0, seed: 0 })
-    return { batch: 1, steps: 200, wallMs: await wall(runner, [{ modelId, images: gray, params }]) }
+    return { batch: 1, steps: 200, ...(await wall(runner, [{ modelId, images: gray, params }])) }
   })
   return out
 }
@@ -316,7 +327,7 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
       const pool = await poolTimings(runner, info, quick)
       const b1 = timings.batch1 as { gradientForwardRatio: number; speedupOverPlainGrad: number }
       const sg = pool.smoothGrad50 as { wallMs?: number }
-      const pgd = pool.pgd20 as { wallMs?: Timing; twinRunWallMs?: number | null }
+      const pgd = pool.pgd20 as { oneJob?: Timing; twinRun?: Wall | null }
       const isTargetModel = info.architecture.name === 'resnet18-cifar' && info.architecture.width === 64
       perModel.push({
         id: info.id,
@@ -331,9 +342,9 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
           gradientForwardRatio: { value: b1.gradientForwardRatio, target: `≤ ${TARGETS.gradientForwardRatio}`, pass: b1.gradientForwardRatio <= TARGETS.gradientForwardRatio },
           speedupOverPlainGrad: { value: b1.speedupOverPlainGrad, target: `≥ ${TARGETS.speedupOverPlainGrad}`, pass: b1.speedupOverPlainGrad >= TARGETS.speedupOverPlainGrad },
           smoothGrad50Ms: { value: sg.wallMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.smoothGrad50TwoWorkersMs} with 2 workers`, pass: sg.wallMs !== undefined && runner.workers >= 2 && sg.wallMs <= TARGETS.smoothGrad50TwoWorkersMs },
-          pgd20Ms: { value: pgd.wallMs?.medianMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: pgd.wallMs !== undefined && runner.workers >= 2 && pgd.wallMs.medianMs <= TARGETS.pgd20TwoWorkersMs },
+          pgd20Ms: { value: pgd.oneJob?.medianMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: pgd.oneJob !== undefined && runner.workers >= 2 && pgd.oneJob.medianMs <= TARGETS.pgd20TwoWorkersMs },
           // the app's twin run (standard + robust at once, one per worker): what a user waits for
-          pgd20TwinRunMs: { value: pgd.twinRunWallMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: typeof pgd.twinRunWallMs === 'number' && pgd.twinRunWallMs <= TARGETS.pgd20TwoWorkersMs }
+          pgd20TwinRunMs: { value: pgd.twinRun?.wallMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: !!pgd.twinRun && pgd.twinRun.wallMs <= TARGETS.pgd20TwoWorkersMs }
         }
       })
     }
