@@ -103,6 +103,10 @@ describe('Saliency view', () => {
     await waitFor(() => expect(screen.getByTestId('scale-standard').textContent).toEqual(screen.getByTestId('scale-robust').textContent))
     expect(screen.getByTestId('convention').textContent).toContain('Lab')
     expect(exporter.snapshot()?.panels).toHaveLength(2)
+    // moving a control afterwards does not relabel the maps already shown
+    await fireEvent.change(screen.getByTestId('smoothing-standard'), { target: { value: 'vargrad' } })
+    expect(screen.getByTestId('result-standard').textContent).not.toContain('VarGrad')
+    expect(screen.getByTestId('convention').textContent).not.toContain('VarGrad')
   })
 
   it('runs one job per model with its own parameters when unlinked', async () => {
