@@ -275,6 +275,14 @@ describe('evaluate', () => {
     expect(JSON.parse(r.stdout).results['tiny-robust'].minimalEps).toEqual([0, 0.1, 0.2, 0, 0.1, 0.2, 0, 0.1, 0.2])
   })
 
+  it('reports a corrupt archive as an input error naming it', async () => {
+    const bad = join(root, 'corrupt.tar.gz')
+    writeFileSync(bad, readFileSync(join(root, 'labelled.tar.gz')).subarray(0, 60))
+    const r = await cli(['evaluate', ...base, '--data', bad], fakeRunnerFactory().factory)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/corrupt\.tar\.gz: cannot read the archive \(zlib: unexpected end of file\)/)
+  })
+
   it('refuses a folder that is not a class of the model', async () => {
     const bad = join(root, 'bad-labels', 'zebra')
     mkdirSync(bad, { recursive: true })
