@@ -80,6 +80,30 @@ test('EXIF orientation is honoured: a JPEG tagged "rotate 90°" arrives in portr
   await expect(page.getByTestId('crop')).toHaveAttribute('aria-valuetext', /at 0, [1-9]\d*$/)
 })
 
+test('a 12 MP phone photo tagged "rotate 90°" is downscaled in portrait (768×1024), undistorted', async ({ page }) => {
+  const b64 = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas')
+    canvas.width = 4096
+    canvas.height = 3072
+    const ctx = canvas.getContext('2d')
+    if (!ctx) throw new Error('no canvas')
+    for (let i = 0; i < 400; i++) {
+      ctx.fillStyle = `hsl(${i * 37} 70% 50%)`
+      ctx.fillRect((i * 97) % 3900, (i * 61) % 2900, 100, 100)
+    }
+    const blob = await new Promise<Blob | null>((done) => canvas.toBlob(done, 'image/jpeg', 0.9))
+    if (!blob) throw new Error('cannot encode')
+    const bytes = new Uint8Array(await blob.arrayBuffer())
+    let bin = ''
+    for (let i = 0; i < bytes.length; i += 8192) bin += String.fromCharCode(...bytes.subarray(i, i + 8192))
+    return btoa(bin)
+  })
+  await dropFiles(page, [{ name: 'phone.jpg', mimeType: 'image/jpeg', bytes: withExifOrientation(Buffer.from(b64, 'base64'), 6) }])
+  await expect(page.getByTestId('thumb')).toHaveCount(1)
+  // oriented 3072×4096 → kept at 768×1024: the center crop is the full width, offset vertically
+  await expect(page.getByTestId('crop')).toHaveAttribute('aria-valuetext', '768 px square at 0, 128')
+})
+
 test('pasting an image from the clipboard adds it', async ({ page }) => {
   const png = await encodeInPage(page, 'image/png')
   await page.evaluate((b64) => {

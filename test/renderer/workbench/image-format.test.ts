@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { checkImageBytes, readDimensions, sniffFormat, MAX_FILE_BYTES } from '../../../src/renderer/src/lib/image-format'
+import { checkImageBytes, jpegOrientation, readDimensions, sniffFormat, MAX_FILE_BYTES } from '../../../src/renderer/src/lib/image-format'
 import { pngHeader } from './api-mock'
 
 const bytes = (...values: (number | string)[]): Uint8Array =>
@@ -29,5 +29,24 @@ describe('image format checks', () => {
     expect(() => checkImageBytes('cut.png', pngHeader(4, 4).subarray(0, 18))).toThrow(/cut\.png: the PNG header is damaged/)
     expect(() => checkImageBytes('big.png', new Uint8Array(MAX_FILE_BYTES + 1))).toThrow(/big\.png: .* too large/)
     expect(checkImageBytes('ok.png', pngHeader(4, 3))).toEqual({ format: 'png', width: 4, height: 3 })
+  })
+})
+
+describe('jpegOrientation', () => {
+  const exifJpeg = (orientation: number, order: 'MM' | 'II'): Uint8Array => {
+    const big = order === 'MM'
+    const u16 = (v: number): number[] => (big ? [v >> 8, v & 255] : [v & 255, v >> 8])
+    const u32 = (v: number): number[] => (big ? [0, 0, 0, v] : [v, 0, 0, 0])
+    const tiff = [...bytes(order), ...u16(42), ...u32(8), ...u16(1), ...u16(0x0112), ...u16(3), ...u32(1), ...u16(orientation), 0, 0, ...u32(0)]
+    const payload = [...bytes('Exif', 0, 0), ...tiff]
+    const length = payload.length + 2
+    return new Uint8Array([0xff, 0xd8, 0xff, 0xe1, length >> 8, length & 255, ...payload, 0xff, 0xda, 0, 2])
+  }
+
+  it('reads the orientation tag in both byte orders, and 1 without EXIF', () => {
+    expect(jpegOrientation(exifJpeg(6, 'MM'))).toBe(6)
+    expect(jpegOrientation(exifJpeg(8, 'II'))).toBe(8)
+    expect(jpegOrientation(bytes(0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xda, 0, 2))).toBe(1)
+    expect(jpegOrientation(exifJpeg(42, 'MM'))).toBe(1)
   })
 })

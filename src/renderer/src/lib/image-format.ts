@@ -118,3 +118,36 @@ export function checkImageBytes(fileName: string, bytes: Uint8Array): { format: 
   }
   return { format, ...dims }
 }
+
+/**
+ * The EXIF orientation tag (1–8) of a JPEG, or 1 when there is none. Orientations 5–8 swap width and height
+ * (the decoder honours the tag; the caller only needs it to size a downscale correctly).
+ */
+export function jpegOrientation(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  let i = 2
+  while (i + 4 < bytes.length && bytes[i] === 0xff) {
+    const marker = bytes[i + 1]
+    const length = view.getUint16(i + 2)
+    if (marker === 0xda) break // start of scan: no metadata after this
+    if (marker === 0xe1 && i + 10 < bytes.length && String.fromCharCode(...bytes.subarray(i + 4, i + 8)) === 'Exif') {
+      const tiff = i + 10
+      if (tiff + 8 > bytes.length) return 1
+      const little = bytes[tiff] === 0x49
+      const u16 = (at: number): number => view.getUint16(at, little)
+      const ifd = tiff + view.getUint32(tiff + 4, little)
+      if (ifd + 2 > bytes.length) return 1
+      for (let k = 0, n = u16(ifd); k < n; k++) {
+        const entry = ifd + 2 + k * 12
+        if (entry + 10 > bytes.length) return 1
+        if (u16(entry) === 0x0112) {
+          const value = u16(entry + 8)
+          return value >= 1 && value <= 8 ? value : 1
+        }
+      }
+      return 1
+    }
+    i += 2 + length
+  }
+  return 1
+}

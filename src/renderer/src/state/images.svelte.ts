@@ -130,8 +130,11 @@ export class ImagesState {
       for (const entry of entries) {
         try {
           const pixels = await this.#decode(entry.name, await entry.read())
+          // each step of a big photo costs 10–20 ms: give the event loop a turn between them (no task over 50 ms)
+          await nextTask()
           const crop = entry.crop ? clampCrop(entry.crop, pixels.width, pixels.height) : centerCrop(pixels.width, pixels.height)
           added.push({ id: `img-${this.#nextId++}`, name: entry.name, source: entry.source, label: entry.label, pixels, crop, thumb: thumbnail(pixels, crop), thumbCrop: crop })
+          await nextTask()
         } catch (err) {
           errors.push({ fileName: entry.name, message: err instanceof ImageIntakeError ? err.message : `${entry.name}: ${errorMessage(err)}` })
         }
@@ -221,6 +224,9 @@ export class ImagesState {
     return this.current ? this.toBatch([this.current.id], size) : null
   }
 }
+
+/** Resolve in a later task (not a microtask), so rendering and input get a turn. */
+const nextTask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
