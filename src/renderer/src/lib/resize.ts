@@ -63,6 +63,12 @@ function areaTaps(start: number, srcLen: number, outLen: number): Taps {
   return { first, count, offset, weight: Float64Array.from(weights) }
 }
 
+let scratchBuffer = new Float64Array(0)
+function scratch(length: number): Float64Array {
+  if (scratchBuffer.length < length) scratchBuffer = new Float64Array(length)
+  return scratchBuffer
+}
+
 /**
  * The crop of `image`, resized to outHeight×outWidth, as RGB float32 in [0,1] (HWC), written into `out` at
  * `offset` (so a batch can be filled without copies). Alpha is ignored: decoding composites onto white.
@@ -80,8 +86,9 @@ export function cropResizeRgb(
   const yt = areaTaps(c.y, c.size, outHeight)
   const src = image.data
   const { first: xFirst, count: xCount, offset: xOffset, weight: xWeight } = xt
-  // pass 1: every source row of the crop → outWidth RGB values
-  const rows = new Float64Array(c.size * outWidth * 3)
+  // pass 1: every source row of the crop → outWidth RGB values (in a reused scratch buffer: a crop drag resamples
+  // every frame, and fresh half-megabyte arrays per frame invite long GC pauses)
+  const rows = scratch(c.size * outWidth * 3)
   for (let r = 0; r < c.size; r++) {
     const rowBase = (c.y + r) * image.width * 4
     for (let ox = 0; ox < outWidth; ox++) {
