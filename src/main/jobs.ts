@@ -1,16 +1,15 @@
 /**
  * Jobs: `jobs:start` returns an id at once; the method then runs on one worker per model (a twin run uses two
- * workers in parallel when the pool has two). Progress is forwarded as `job:progress`, at most ~20 per second per
- * model (the last step always goes out), then exactly one `job:finished` with every model's result or one
- * `job:failed` ('cancelled' | 'error').
- *
- * Not done (optional in issue 2): splitting the SmoothGrad samples of one model across idle workers. Each model's
- * job runs on a single worker.
+ * workers in parallel when the pool has two). A SmoothGrad job whose pool has more idle workers than models has each
+ * model's samples split over its share of them (compute/split.ts; the same map as one worker, up to addition order).
+ * Progress is forwarded as `job:progress` (for a split model: samples done over all its parts), at most ~20 per
+ * second per model (the last step always goes out), then exactly one `job:finished` with every model's result or
+ * one `job:failed` ('cancelled' | 'error').
  */
 import type { EventChannel, EventPayloads, JobFinishedEvent } from '../shared/ipc'
 import type { JobProgress, JobRequest } from '../shared/jobs'
 import { CancelledError } from './engine/api'
-import type { ComputePool } from './compute/pool'
+import { runOnPool, type JobPool } from './compute/split'
 
 export type Emit = <E extends EventChannel>(event: E, payload: EventPayloads[E]) => void
 
@@ -23,7 +22,8 @@ export interface JobRunner {
 }
 
 export interface JobRunnerOptions {
-  pool: Pick<ComputePool, 'run'>
+  /** With runPartial + stats, SmoothGrad samples are split over idle workers; with run alone every job runs whole. */
+  pool: JobPool
   emit: Emit
   /** Minimum gap between two forwarded progress events of one model (default 50 ms = 20/s). */
   progressIntervalMs?: number
@@ -84,13 +84,15 @@ export function createJobRunner(options: JobRunnerOptions): JobRunner {
       progressThrottle((progress) => options.emit('job:progress', { jobId, modelId, progress }), interval, options.now)
     )
     try {
+      const runs = runOnPool(
+        options.pool,
+        request.models.map((modelId) => ({ modelId, images: request.images, params: request.params })),
+        request.models.map((_, i) => ({ signal: entry.controller.signal, onProgress: (p: JobProgress) => throttles[i].push(p) }))
+      )
       const results: JobFinishedEvent['results'] = await Promise.all(
         request.models.map(async (modelId, i) => {
           try {
-            const out = await options.pool.run(
-              { modelId, images: request.images, params: request.params },
-              { signal: entry.controller.signal, onProgress: (p) => throttles[i].push(p) }
-            )
+            const out = await runs[i]
             throttles[i].flush()
             return { modelId, result: out.result, run: out.run }
           } catch (error) {

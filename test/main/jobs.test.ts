@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ComputePool } from '../../src/main/compute/pool'
 import { createJobRunner, progressThrottle } from '../../src/main/jobs'
-import type { JobRequest } from '../../src/shared/jobs'
+import type { JobRequest, SaliencyResult } from '../../src/shared/jobs'
 import { captureEvents, fakePool, image } from './helpers'
 
 const request = (models: string[]): JobRequest => ({ models, images: image(), params: { method: 'predict' } })
@@ -107,6 +107,125 @@ describe('job runner', () => {
       payload: { reason: 'error', message: expect.stringContaining('compute worker crashed: exited with code 3') }
     })
     const next = jobs.start(request(['ok']))
+    expect((await events.final(next.jobId)).event).toBe('job:finished')
+  })
+})
+
+/** A SmoothGrad request; the fake worker answers `partial` messages with sums of its fakeGradient. */
+const smoothGrad = (models: string[], samples: number, kind: 'smoothgrad' | 'smoothgrad2' | 'vargrad' = 'smoothgrad'): JobRequest => ({
+  models,
+  images: image(2, 2),
+  params: { method: 'saliency', gradient: 'loss', classIndex: null, smoothing: { kind, samples, sigma: 0.15, clipNoisy: false }, seed: 1 }
+})
+const fakeGradient = (sample: number, image: number, j: number): number => ((sample + 1) * ((j % 7) + 1) + image) / 10
+
+describe('job runner: SmoothGrad samples split over idle workers', () => {
+  it('splits one model over two idle workers: the combined map, monotone progress over all samples, one job:finished', async () => {
+    pool = fakePool({ size: 2 })
+    await expect.poll(() => pool!.stats().ready).toBe(2)
+    const events = captureEvents()
+    const jobs = createJobRunner({ pool, emit: events.emit, progressIntervalMs: 0 })
+    const samples = 9
+    const { jobId } = jobs.start(smoothGrad(['ok'], samples))
+    await expect.poll(() => pool!.stats().busy).toBe(2) // both workers on the one model
+    const final = await events.final(jobId)
+    if (final.event !== 'job:finished') throw new Error(JSON.stringify(final.payload))
+    const r = final.payload.results[0].result as SaliencyResult
+    expect(r.method).toBe('saliency') // combined from partial sums, not a whole-job (predict) answer of the fake
+    const per = 2 * 2 * 3
+    const expected = Array.from({ length: per }, (_, j) => {
+      let sum = 0
+      for (let s = 0; s < samples; s++) sum += fakeGradient(s, 0, j)
+      return Math.fround(sum / samples)
+    })
+    expect([...r.maps]).toEqual(expected)
+    expect(r.classIndex).toEqual([1]) // top-1 of the fake predictions [0.25, 0.75]
+    expect(r.outOfRangeFraction).toBeCloseTo(5 / (samples * per), 12) // the fake counts its range start (0 + 5)
+    const steps = events.of('job:progress').map((e) => e.progress.step)
+    expect(steps.length).toBeGreaterThan(2)
+    expect(steps).toEqual([...steps].sort((a, b) => a - b))
+    expect(new Set(steps).size).toBe(steps.length)
+    expect(steps.at(-1)).toBe(samples)
+    expect(events.of('job:progress').every((e) => e.progress.totalSteps === samples)).toBe(true)
+    expect(events.of('job:finished')).toHaveLength(1)
+    expect(events.events.at(-1)?.event).toBe('job:finished')
+  })
+
+  for (const kind of ['smoothgrad2', 'vargrad'] as const) {
+    it(`${kind}: the split result is computed from the combined sums`, async () => {
+      pool = fakePool({ size: 3 })
+      const events = captureEvents()
+      const jobs = createJobRunner({ pool, emit: events.emit })
+      const samples = 7
+      const { jobId } = jobs.start(smoothGrad(['ok'], samples, kind))
+      const final = await events.final(jobId)
+      if (final.event !== 'job:finished') throw new Error(JSON.stringify(final.payload))
+      const r = final.payload.results[0].result as SaliencyResult
+      const expected = Array.from({ length: 12 }, (_, j) => {
+        let sum = 0
+        let squares = 0
+        for (let s = 0; s < samples; s++) {
+          sum += fakeGradient(s, 0, j)
+          squares += fakeGradient(s, 0, j) ** 2
+        }
+        const mean = sum / samples
+        return Math.fround(kind === 'smoothgrad2' ? squares / samples : Math.max(0, squares / samples - mean * mean))
+      })
+      expect([...r.maps]).toEqual(expected)
+    })
+  }
+
+  it('keeps one worker per model in a twin run on two workers (no split)', async () => {
+    pool = fakePool({ size: 2 })
+    const events = captureEvents()
+    const jobs = createJobRunner({ pool, emit: events.emit })
+    const { jobId } = jobs.start(smoothGrad(['ok', 'fast'], 8))
+    const final = await events.final(jobId)
+    if (final.event !== 'job:finished') throw new Error(JSON.stringify(final.payload))
+    // whole jobs: the fake worker answers `run` with a predict result, partial sums only when split
+    expect(final.payload.results.map((r) => r.result.method)).toEqual(['predict', 'predict'])
+  })
+
+  it('does not split a job that is not SmoothGrad, nor when the other workers are busy', async () => {
+    pool = fakePool({ size: 2 })
+    const events = captureEvents()
+    const jobs = createJobRunner({ pool, emit: events.emit })
+    const busy = jobs.start(request(['slow']))
+    const { jobId } = jobs.start(smoothGrad(['ok'], 8))
+    const final = await events.final(jobId)
+    if (final.event !== 'job:finished') throw new Error(JSON.stringify(final.payload))
+    expect(final.payload.results[0].result.method).toBe('predict')
+    jobs.cancel(busy.jobId)
+    await events.final(busy.jobId)
+  })
+
+  it('cancel during a split stops every part: job:failed cancelled, both workers free, nothing after', async () => {
+    pool = fakePool({ size: 2 })
+    const events = captureEvents()
+    const jobs = createJobRunner({ pool, emit: events.emit })
+    const { jobId } = jobs.start(smoothGrad(['slow'], 400))
+    await expect.poll(() => pool!.stats().busy).toBe(2) // the second worker may still be starting at first
+    await expect.poll(() => events.of('job:progress').length).toBeGreaterThan(0)
+    expect(jobs.cancel(jobId)).toBe(true)
+    expect(await events.final(jobId)).toMatchObject({ event: 'job:failed', payload: { jobId, reason: 'cancelled' } })
+    await expect.poll(() => pool!.stats().busy).toBe(0) // both parts answered their cancel
+    const count = events.events.length
+    await new Promise((r) => setTimeout(r, 100))
+    expect(events.events.length).toBe(count)
+    expect(pool.stats().replaced).toBe(0)
+  })
+
+  it('fails the job when one part crashes, naming its samples, cancels the other part and runs the next job', async () => {
+    pool = fakePool({ size: 2 })
+    const events = captureEvents()
+    const jobs = createJobRunner({ pool, emit: events.emit })
+    const { jobId } = jobs.start(smoothGrad(['crash'], 400))
+    expect(await events.final(jobId)).toMatchObject({
+      event: 'job:failed',
+      payload: { reason: 'error', message: 'compute worker crashed: exited with code 3 (SmoothGrad samples 200–399 of 400, split over 2 workers)' }
+    })
+    await expect.poll(() => pool!.stats()).toMatchObject({ busy: 0, ready: 2, replaced: 1 })
+    const next = jobs.start(smoothGrad(['ok'], 4))
     expect((await events.final(next.jobId)).event).toBe('job:finished')
   })
 })

@@ -5,8 +5,9 @@
  */
 import type { Worker } from 'node:worker_threads'
 import { CancelledError, type BackendName, type EngineJob } from '../engine/api'
-import type { JobProgress, MethodResult, ModelRunInfo } from '../../shared/jobs'
-import { WORKER_ID, type MainToWorker, type WorkerToMain } from './protocol'
+import type { SmoothGradPartial } from '../engine/saliency/partials'
+import type { JobProgress, MethodResult, ModelRunInfo, Predictions } from '../../shared/jobs'
+import { WORKER_ID, type MainToWorker, type SampleRange, type WorkerToMain } from './protocol'
 
 export type WorkerFactory = () => Worker
 
@@ -32,6 +33,13 @@ export interface EngineOutput {
   run: ModelRunInfo
 }
 
+/** One sample range of a split SmoothGrad job (see split.ts). */
+export interface PartialOutput {
+  partial: SmoothGradPartial
+  run: ModelRunInfo
+  predictions?: Predictions
+}
+
 export interface PoolStats {
   workers: number
   ready: number
@@ -49,16 +57,22 @@ export interface ComputePool {
   /** The backend the first worker picked; rejects when no worker can start. */
   backend(): Promise<string>
   run(job: EngineJob, options?: RunOptions): Promise<EngineOutput>
+  /** SmoothGrad partial sums over samples `range` of a saliency job (queued like `run`; cancel and crash alike). */
+  runPartial(job: EngineJob, range: SampleRange, options?: RunOptions & { predictions?: boolean }): Promise<PartialOutput>
   stats(): PoolStats
   terminate(): Promise<void>
 }
 
+/** What a task asks of a worker: a whole job, or a sample range of a SmoothGrad job. */
+type TaskWork = { type: 'run'; job: EngineJob } | { type: 'partial'; job: EngineJob; range: SampleRange; predictions: boolean }
+type TaskOutput = { type: 'run'; out: EngineOutput } | { type: 'partial'; out: PartialOutput }
+
 interface Task {
   id: number
-  job: EngineJob
+  work: TaskWork
   options: RunOptions
   settled: boolean
-  resolve(out: EngineOutput): void
+  resolve(out: TaskOutput): void
   reject(error: Error): void
   detach(): void
 }
@@ -93,7 +107,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
   })
   backendPromise.catch(() => {}) // observed through backend(); never an unhandled rejection
 
-  function settle(task: Task, outcome: { out: EngineOutput } | { error: Error }): void {
+  function settle(task: Task, outcome: { out: TaskOutput } | { error: Error }): void {
     if (task.settled) return
     task.settled = true
     task.detach()
@@ -153,7 +167,10 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
         if (!task.settled) task.options.onProgress?.(message.progress)
         return
       case 'result':
-        settle(task, { out: { result: message.result, run: message.run } })
+        settle(task, { out: { type: 'run', out: { result: message.result, run: message.run } } })
+        break
+      case 'partial-result':
+        settle(task, { out: { type: 'partial', out: { partial: message.partial, run: message.run, predictions: message.predictions } } })
         break
       case 'error':
         settle(task, { error: message.cancelled ? new CancelledError() : new Error(message.message) })
@@ -194,9 +211,12 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       const task = queue.shift()!
       slot.task = task
       // a copy per task: twin runs share the caller's pixels, and transferring detaches the buffer
-      const data = task.job.images.data.slice()
-      const job: EngineJob = { ...task.job, images: { data, shape: task.job.images.shape } }
-      post(slot, { id: task.id, type: 'run', job }, [data.buffer])
+      const { work } = task
+      const data = work.job.images.data.slice()
+      const job: EngineJob = { ...work.job, images: { data, shape: work.job.images.shape } }
+      const message: MainToWorker =
+        work.type === 'run' ? { id: task.id, type: 'run', job } : { id: task.id, type: 'partial', job, range: work.range, predictions: work.predictions }
+      post(slot, message, [data.buffer])
     }
   }
 
@@ -222,6 +242,27 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
     }, cancelGraceMs)
   }
 
+  function submit(work: TaskWork, runOptions: RunOptions): Promise<TaskOutput> {
+    if (terminated) return Promise.reject(new Error('compute pool is shut down'))
+    if (fatal) return Promise.reject(fatal)
+    if (runOptions.signal?.aborted) return Promise.reject(new CancelledError())
+    return new Promise<TaskOutput>((resolve, reject) => {
+      const onAbort = (): void => cancel(task)
+      const task: Task = {
+        id: nextId++,
+        work,
+        options: runOptions,
+        settled: false,
+        resolve,
+        reject,
+        detach: () => runOptions.signal?.removeEventListener('abort', onAbort)
+      }
+      runOptions.signal?.addEventListener('abort', onAbort, { once: true })
+      queue.push(task)
+      dispatch()
+    })
+  }
+
   for (let i = 0; i < size; i++) spawn()
 
   return {
@@ -241,26 +282,16 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       dispatch()
     },
     backend: () => backendPromise,
-    run(job, runOptions = {}) {
-      if (terminated) return Promise.reject(new Error('compute pool is shut down'))
-      if (fatal) return Promise.reject(fatal)
-      if (runOptions.signal?.aborted) return Promise.reject(new CancelledError())
-      return new Promise<EngineOutput>((resolve, reject) => {
-        const onAbort = (): void => cancel(task)
-        const task: Task = {
-          id: nextId++,
-          job,
-          options: runOptions,
-          settled: false,
-          resolve,
-          reject,
-          detach: () => runOptions.signal?.removeEventListener('abort', onAbort)
-        }
-        runOptions.signal?.addEventListener('abort', onAbort, { once: true })
-        queue.push(task)
-        dispatch()
-      })
-    },
+    run: (job, runOptions = {}) =>
+      submit({ type: 'run', job }, runOptions).then((o) => {
+        if (o.type !== 'run') throw new Error(`compute worker answered a job with ${o.type}`)
+        return o.out
+      }),
+    runPartial: (job, range, { predictions = false, ...runOptions } = {}) =>
+      submit({ type: 'partial', job, range, predictions }, runOptions).then((o) => {
+        if (o.type !== 'partial') throw new Error(`compute worker answered SmoothGrad samples with ${o.type}`)
+        return o.out
+      }),
     stats: () => ({
       workers: slots.length,
       ready: slots.filter((s) => s.ready).length,

@@ -1,23 +1,33 @@
 /**
  * The one long-lived protocol between main (pool.ts) and a compute worker (worker.ts): every message is
  * `{ id, type, … }` (netron style). id 0 is the worker itself (init/ready); run ids are > 0 and unique per pool.
+ * `run` → progress… then `result`; `partial` (a sample range of a split SmoothGrad job) → progress… then
+ * `partial-result`; either may end in `error` instead.
  */
-import type { BackendName, EngineJob } from '../engine/api'
-import type { JobProgress, MethodResult, ModelRunInfo } from '../../shared/jobs'
+import type { BackendName, EngineJob, SmoothGradPartial } from '../engine/api'
+import type { JobProgress, MethodResult, ModelRunInfo, Predictions } from '../../shared/jobs'
 
 export const WORKER_ID = 0
 
 export type InitMessage = { id: typeof WORKER_ID; type: 'init'; modelsDir: string; backends?: BackendName[]; wasmThreads?: number }
 export type RunMessage = { id: number; type: 'run'; job: EngineJob }
+/** Samples [start, end) of a SmoothGrad job (0-based, end exclusive). */
+export type SampleRange = { start: number; end: number }
+/**
+ * Partial SmoothGrad sums over `range` of a saliency job with smoothing (engine.saliencyPartial). `predictions`: also
+ * return the clean predictions (one part of a split job asks, so the combined result carries them).
+ */
+export type PartialMessage = { id: number; type: 'partial'; job: EngineJob; range: SampleRange; predictions: boolean }
 export type CancelMessage = { id: number; type: 'cancel' }
-export type MainToWorker = InitMessage | RunMessage | CancelMessage
+export type MainToWorker = InitMessage | RunMessage | PartialMessage | CancelMessage
 
 export type ReadyMessage = { id: typeof WORKER_ID; type: 'ready'; backend: string }
 export type ProgressMessage = { id: number; type: 'progress'; progress: JobProgress }
 export type ResultMessage = { id: number; type: 'result'; result: MethodResult; run: ModelRunInfo }
+export type PartialResultMessage = { id: number; type: 'partial-result'; partial: SmoothGradPartial; run: ModelRunInfo; predictions?: Predictions }
 /** `cancelled` tells a cancellation apart from a failure; id 0 = the engine could not start. */
 export type ErrorMessage = { id: number; type: 'error'; message: string; cancelled: boolean }
-export type WorkerToMain = ReadyMessage | ProgressMessage | ResultMessage | ErrorMessage
+export type WorkerToMain = ReadyMessage | ProgressMessage | ResultMessage | PartialResultMessage | ErrorMessage
 
 /**
  * The ArrayBuffers behind every typed array in `value` (deep), once each, so postMessage moves them instead of

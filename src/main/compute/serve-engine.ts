@@ -2,8 +2,8 @@
  * The worker side of the protocol, separate from worker.ts so tests can drive it in-process over a MessageChannel
  * with a fake engine. Holds one AbortController per running job id.
  */
-import { CancelledError, type Engine, type EngineOptions } from '../engine/api'
-import { WORKER_ID, transferablesOf, type MainToWorker, type RunMessage, type WorkerToMain } from './protocol'
+import { CancelledError, type Engine, type EngineOptions, type RunContext } from '../engine/api'
+import { WORKER_ID, transferablesOf, type MainToWorker, type PartialMessage, type RunMessage, type WorkerToMain } from './protocol'
 
 export interface WorkerPort {
   on(event: 'message', listener: (message: MainToWorker) => void): unknown
@@ -16,24 +16,42 @@ export function serveEngine(port: WorkerPort, createEngine: (options: EngineOpti
   let engine: Promise<Engine> | null = null
   const controllers = new Map<number, AbortController>()
 
-  async function run(message: RunMessage): Promise<void> {
+  /** Runs `work` under its own AbortController; a failure or cancel becomes an `error` message. */
+  async function serve(id: number, work: (ready: Engine, ctx: RunContext) => Promise<void>): Promise<void> {
     const controller = new AbortController()
-    controllers.set(message.id, controller)
+    controllers.set(id, controller)
     try {
       if (!engine) throw new Error('compute worker received a job before init')
       const ready = await engine
-      const out = await ready.run(message.job, {
-        signal: controller.signal,
-        onProgress: (progress) => port.postMessage({ id: message.id, type: 'progress', progress })
-      })
-      port.postMessage({ id: message.id, type: 'result', result: out.result, run: out.run }, transferablesOf(out.result))
+      await work(ready, { signal: controller.signal, onProgress: (progress) => port.postMessage({ id, type: 'progress', progress }) })
     } catch (error) {
       const cancelled = error instanceof CancelledError || controller.signal.aborted
-      port.postMessage({ id: message.id, type: 'error', message: cancelled ? 'cancelled' : messageOf(error), cancelled })
+      port.postMessage({ id, type: 'error', message: cancelled ? 'cancelled' : messageOf(error), cancelled })
     } finally {
-      controllers.delete(message.id)
+      controllers.delete(id)
     }
   }
+
+  const run = (message: RunMessage): Promise<void> =>
+    serve(message.id, async (ready, ctx) => {
+      const out = await ready.run(message.job, ctx)
+      port.postMessage({ id: message.id, type: 'result', result: out.result, run: out.run }, transferablesOf(out.result))
+    })
+
+  const partial = (message: PartialMessage): Promise<void> =>
+    serve(message.id, async (ready, ctx) => {
+      if (!ready.saliencyPartial) throw new Error('this engine cannot compute SmoothGrad partial sums')
+      const out = await ready.saliencyPartial(message.job, message.range, ctx)
+      // the clean predictions of the combined result: one forward pass, on the worker that was asked for them
+      const predictions = message.predictions
+        ? await ready.run({ ...message.job, params: { method: 'predict' } }, { signal: ctx.signal, onProgress: () => {} }).then(({ result }) => {
+            if (result.method !== 'predict') throw new Error(`expected predictions, got a ${result.method} result`)
+            return result.predictions
+          })
+        : undefined
+      const reply = { id: message.id, type: 'partial-result' as const, partial: out.partial, run: out.run, ...(predictions ? { predictions } : {}) }
+      port.postMessage(reply, transferablesOf([out.partial, predictions]))
+    })
 
   port.on('message', (message) => {
     switch (message.type) {
@@ -47,6 +65,9 @@ export function serveEngine(port: WorkerPort, createEngine: (options: EngineOpti
       }
       case 'run':
         void run(message)
+        break
+      case 'partial':
+        void partial(message)
         break
       case 'cancel':
         controllers.get(message.id)?.abort()
