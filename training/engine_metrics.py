@@ -1,0 +1,56 @@
+"""Record the app engine's own evaluation in model.json `metrics.engine` (the second measurement of issue 4).
+
+  node out/main/cli.js evaluate --model <id> --data ../shared/datasets/cifar10/cifar10-test.tar.gz \
+       --limit 10000 --eps-list 0 --out /tmp/eval-clean
+  node out/main/cli.js evaluate --model <id> --data ../shared/datasets/cifar10/cifar10-test.tar.gz \
+       --limit 1000 --eps-list 0.25,0.5,1 --out /tmp/eval-pgd
+  /usr/bin/python3 training/engine_metrics.py --model resources/models/<id> --clean-csv /tmp/eval-clean/evaluate.csv \
+       --robust-csv /tmp/eval-pgd/evaluate.csv
+
+The CLI's --limit takes images round-robin over classes in file-name order: the same order as training/data.py.
+Prints the PyTorch vs engine differences in percentage points.
+"""
+import argparse
+import csv
+import json
+from pathlib import Path
+
+EVALUATED_WITH = ('npm run lab -- evaluate (TF.js wasm engine; JPEGs decoded by jpeg-js), dev JPEG test set, clean 10k, '
+                  'L2 PGD-20 step 2.5ε/20, no random start, best iterate, on first 1000 (round-robin order)')
+
+
+def rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--model', type=Path, required=True)
+    p.add_argument('--clean-csv', type=Path, required=True)
+    p.add_argument('--robust-csv', type=Path, required=True)
+    args = p.parse_args()
+    spec_path = args.model / 'model.json'
+    spec = json.loads(spec_path.read_text())
+    clean_rows = [r for r in rows(args.clean_csv) if r['model'] == spec['id'] and float(r['eps']) == 0]
+    if not clean_rows or int(clean_rows[0]['images']) != 10000:
+        raise SystemExit(f'{args.clean_csv}: need an eps=0 row over 10000 images for {spec["id"]}')
+    robust = {}
+    for r in rows(args.robust_csv):
+        if r['model'] == spec['id'] and float(r['eps']) > 0:
+            if int(r['images']) != 1000 or r['threat'] != 'l2':
+                raise SystemExit(f'{args.robust_csv}: expected L2 rows over 1000 images, got {r}')
+            robust[str(float(r['eps']))] = float(r['accuracy'])
+    engine = {'clean': float(clean_rows[0]['accuracy']), 'robust': {'l2': robust}, 'evaluatedWith': EVALUATED_WITH}
+    spec['metrics']['engine'] = engine
+    spec_path.write_text(json.dumps(spec, indent=2) + '\n')
+    m = spec['metrics']
+    print(f'{spec["id"]}: clean PyTorch {100 * m["clean"]:.2f} % engine {100 * engine["clean"]:.2f} % '
+          f'(diff {100 * (engine["clean"] - m["clean"]):+.2f} pp)')
+    for k, v in robust.items():
+        ref = m['robust']['l2'][k]
+        print(f'  L2 eps {k}: PyTorch {100 * ref:.2f} % engine {100 * v:.2f} % (diff {100 * (v - ref):+.2f} pp)')
+
+
+if __name__ == '__main__':
+    main()
