@@ -77,11 +77,13 @@ describe('SaliencyState', () => {
     expect(s.display.preset).toBe('lab')
   })
 
-  it('applies the lab SmoothGrad preset to both panels (N = 100, σ = 0.3)', () => {
+  it('applies the lab SmoothGrad preset to both panels: N = 100, σ = 0.3 absolute as a fraction of the image range', () => {
     const s = new SaliencyState()
     s.setLinked(false)
-    s.applyPreset('lab-smoothgrad')
-    for (const role of ['standard', 'robust'] as const) expect(s.jobParams(role).smoothing).toEqual({ kind: 'smoothgrad', samples: 100, sigma: 0.3, clipNoisy: false })
+    s.applyPreset('lab-smoothgrad', 0.75)
+    for (const role of ['standard', 'robust'] as const) expect(s.jobParams(role).smoothing).toEqual({ kind: 'smoothgrad', samples: 100, sigma: 0.4, clipNoisy: false })
+    s.applyPreset('lab-smoothgrad', null)
+    expect(s.standard.sigma).toBe(0.3)
   })
 })
 

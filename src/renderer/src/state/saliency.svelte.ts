@@ -50,7 +50,17 @@ export const defaultPanelParams = (): SaliencyPanelParams => ({
 })
 
 /** Parameter presets (science.md §6): each states its convention. */
-export const SALIENCY_PRESETS: { id: string; label: string; note: string; params: Partial<SaliencyPanelParams>; display?: Partial<SaliencyDisplay> }[] = [
+export interface SaliencyPreset {
+  id: string
+  label: string
+  note: string
+  params: Partial<SaliencyPanelParams>
+  /** An absolute σ (pixel units): converted to a fraction of the current image's range when applied. */
+  sigmaAbsolute?: number
+  display?: Partial<SaliencyDisplay>
+}
+
+export const SALIENCY_PRESETS: SaliencyPreset[] = [
   {
     id: 'lab-vanilla',
     label: 'Lab I / VI.1: vanilla loss gradient',
@@ -61,8 +71,9 @@ export const SALIENCY_PRESETS: { id: string; label: string; note: string; params
   {
     id: 'lab-smoothgrad',
     label: 'Lab II: SmoothGrad N = 100, σ = 0.3',
-    note: 'raw mean of 100 loss gradients, σ = 0.3 absolute (30 % of a [0,1] range; practicum exercise II)',
-    params: { gradient: 'loss', smoothing: 'smoothgrad', samples: 100, sigma: 0.3 },
+    note: 'raw mean of 100 loss gradients, σ = 0.3 absolute (practicum exercise II): set as 0.3 ÷ the current image range',
+    params: { gradient: 'loss', smoothing: 'smoothgrad', samples: 100 },
+    sigmaAbsolute: 0.3,
     display: { preset: 'lab' }
   },
   {
@@ -89,6 +100,12 @@ export const SALIENCY_PRESETS: { id: string; label: string; note: string; params
 ]
 
 const ROLE_KEYS: Role[] = ['standard', 'robust']
+
+/** An absolute σ as a fraction of the image range (the job's unit), 3 significant digits, within the schema's [0, 2]. */
+export function sigmaFraction(sigmaAbsolute: number, imageRange: number | null): number {
+  if (!imageRange || imageRange <= 0) return sigmaAbsolute
+  return Math.min(2, Number((sigmaAbsolute / imageRange).toPrecision(3)))
+}
 
 export class SaliencyState {
   linked = $state(true)
@@ -118,10 +135,12 @@ export class SaliencyState {
     if (linked) Object.assign(this.get(from === 'standard' ? 'robust' : 'standard'), $state.snapshot(this.get(from)))
   }
 
-  applyPreset(id: string): void {
+  /** Apply a parameter preset; `imageRange` (x_max − x_min of the current input) converts an absolute σ. */
+  applyPreset(id: string, imageRange: number | null = null): void {
     const preset = SALIENCY_PRESETS.find((p) => p.id === id)
     if (!preset) return
-    for (const r of ROLE_KEYS) Object.assign(this.get(r), preset.params)
+    const sigma = preset.sigmaAbsolute === undefined ? {} : { sigma: sigmaFraction(preset.sigmaAbsolute, imageRange) }
+    for (const r of ROLE_KEYS) Object.assign(this.get(r), preset.params, sigma)
     if (preset.display) Object.assign(this.display, preset.display)
     this.presetId = id
   }
