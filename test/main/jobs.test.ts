@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ComputePool } from '../../src/main/compute/pool'
+import { batchedRun } from '../../src/main/compute/split'
 import { createJobRunner, progressThrottle } from '../../src/main/jobs'
 import type { JobRequest, SaliencyResult } from '../../src/shared/jobs'
 import { captureEvents, fakePool, image } from './helpers'
@@ -227,6 +228,21 @@ describe('job runner: SmoothGrad samples split over idle workers', () => {
     await expect.poll(() => pool!.stats()).toMatchObject({ busy: 0, ready: 2, replaced: 1 })
     const next = jobs.start(smoothGrad(['ok'], 4))
     expect((await events.final(next.jobId)).event).toBe('job:finished')
+  })
+})
+
+describe('batchedRun (the CLI runner on a pool)', () => {
+  it('splits a lone SmoothGrad job over both workers, and keeps two jobs asked for in the same tick whole', async () => {
+    pool = fakePool({ size: 2 })
+    const run = batchedRun(pool)
+    const job = (modelId: string) => ({ modelId, images: image(2, 2), params: smoothGrad([modelId], 6).params })
+    const lone = await run(job('ok'))
+    expect(lone.result.method).toBe('saliency')
+    expect(lone.ranges).toEqual([{ start: 0, end: 3 }, { start: 3, end: 6 }])
+    const twin = await Promise.all([run(job('ok')), run(job('fast'))])
+    expect(twin.map((o) => [o.result.method, o.ranges])).toEqual([['predict', undefined], ['predict', undefined]])
+    const kept = await run(job('ok'), { split: false })
+    expect(kept.result.method).toBe('predict')
   })
 })
 

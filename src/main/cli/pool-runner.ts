@@ -1,6 +1,7 @@
 /** The CLI on the house's compute pool: N long-lived worker threads, each with its own engine (engine-notes §6.1). */
 import createWorker from '../compute/worker?nodeWorker'
 import { createPool } from '../compute/pool'
+import { batchedRun } from '../compute/split'
 import type { Runner, RunnerOptions } from './runner'
 
 export async function createPoolRunner(options: RunnerOptions): Promise<Runner> {
@@ -15,7 +16,8 @@ export async function createPoolRunner(options: RunnerOptions): Promise<Runner> 
   return {
     backend,
     workers: pool.size,
-    run: (job, o = {}) => pool.run(job, o),
+    // SmoothGrad samples spread over the idle workers; the models of one command (same tick) share them out
+    run: batchedRun(pool),
     dispose: () => pool.terminate()
   }
 }

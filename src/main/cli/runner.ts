@@ -3,18 +3,32 @@
  * (src/main/compute/pool.ts; `--workers N`). Both take the same EngineJob the app's workers take.
  */
 import type { BackendName, EngineJob } from '../engine/api'
+import type { SampleRange } from '../compute/protocol'
 import type { JobProgress, MethodResult, ModelRunInfo } from '../../shared/jobs'
 
 export interface RunnerOutput {
   result: MethodResult
   run: ModelRunInfo
+  /** The SmoothGrad sample ranges, one per worker, when the job was split over the pool. */
+  ranges?: SampleRange[]
+}
+
+export interface RunnerRunOptions {
+  onProgress?: (p: JobProgress) => void
+  signal?: AbortSignal
+  /** false: keep a SmoothGrad job on one worker (default: split over the idle workers, as the app does). */
+  split?: boolean
 }
 
 export interface Runner {
   readonly backend: string
   /** 0 = in process. */
   readonly workers: number
-  run(job: EngineJob, options?: { onProgress?: (p: JobProgress) => void; signal?: AbortSignal }): Promise<RunnerOutput>
+  /**
+   * On a pool, calls made in the same tick start together (the models of one command, like a twin run in the app):
+   * SmoothGrad jobs get the idle workers beyond one per job (compute/split.ts).
+   */
+  run(job: EngineJob, options?: RunnerRunOptions): Promise<RunnerOutput>
   dispose(): Promise<void>
 }
 

@@ -131,16 +131,44 @@ export async function runSplit(pool: Pick<ComputePool, 'runPartial'>, job: Engin
   return { result, run: { ...first.run, ms: performance.now() - started }, ranges }
 }
 
+/** `split: false` keeps a SmoothGrad job on one worker (e.g. to time it against the split). */
+export type SplitRunOptions = RunOptions & { split?: boolean }
+
 /**
  * Jobs that start together (one per model of a request) on the pool: each SmoothGrad job split over its share of
  * the idle workers (workersPerJob), every other job whole on one worker. One promise per job, in order.
  */
-export function runOnPool(pool: JobPool, jobs: EngineJob[], options: RunOptions[]): Promise<PoolOutput>[] {
+export function runOnPool(pool: JobPool, jobs: EngineJob[], options: SplitRunOptions[]): Promise<PoolOutput>[] {
   const splitter = pool.runPartial && pool.stats ? { runPartial: pool.runPartial.bind(pool) } : null
   const shares = splitter && pool.stats ? workersPerJob(jobs.length, idleWorkers(pool.stats())) : jobs.map(() => 1)
   return jobs.map((job, i) => {
-    const parts = Math.min(shares[i], splittableSamples(job))
-    if (splitter && parts > 1) return runSplit(splitter, job, parts, options[i])
-    return pool.run(job, options[i])
+    const { split = true, ...runOptions } = options[i] ?? {}
+    const parts = split ? Math.min(shares[i], splittableSamples(job)) : 1
+    if (splitter && parts > 1) return runSplit(splitter, job, parts, runOptions)
+    return pool.run(job, runOptions)
   })
+}
+
+/**
+ * `run` for callers that start jobs one call at a time (the CLI's runner): calls made in the same tick start together
+ * through runOnPool, so the models of one command share the idle workers as a twin run does in the app, and a lone
+ * SmoothGrad job gets every idle worker.
+ */
+export function batchedRun(pool: JobPool): (job: EngineJob, options?: SplitRunOptions) => Promise<PoolOutput> {
+  let pending: { job: EngineJob; options: SplitRunOptions; resolve(out: PoolOutput): void; reject(error: unknown): void }[] = []
+  const startPending = (): void => {
+    const batch = pending
+    pending = []
+    const runs = runOnPool(
+      pool,
+      batch.map((p) => p.job),
+      batch.map((p) => p.options)
+    )
+    runs.forEach((run, i) => run.then(batch[i].resolve, batch[i].reject))
+  }
+  return (job, options = {}) =>
+    new Promise<PoolOutput>((resolve, reject) => {
+      if (pending.length === 0) queueMicrotask(startPending)
+      pending.push({ job, options, resolve, reject })
+    })
 }

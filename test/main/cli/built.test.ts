@@ -4,7 +4,7 @@
  * The CLI entry alone is built into node_modules/.cache (so its bare imports resolve to this project's packages).
  */
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'electron-vite'
@@ -58,4 +58,30 @@ describe('the built CLI process', () => {
     expect(result.models.map((m: { id: string }) => m.id)).toEqual(['built-a', 'built-b'])
     expect(Object.keys(result.results)).toEqual(['built-a', 'built-b'])
   })
+
+  it('saliency --workers 2 (SmoothGrad samples split over the pool) gets the in-process map, up to addition order', () => {
+    // a textured image: σ is a fraction of the image's range, so a flat one would get no noise at all
+    const textured = join(work, 'textured.png')
+    writeFileSync(textured, encodePng(new Uint8Array(32 * 32 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256)), 32, 32))
+    const maps = (workers: string) => {
+      const out = join(work, `sg-${workers}`)
+      const r = lab(['saliency', '--models-dir', modelsDir, '--model', 'built-a', '--workers', workers, '--variant', 'vargrad', '--n', '9', '--seed', '4', '--quiet', '--out', out, textured])
+      expect(r.stderr).toBe('')
+      expect(r.status).toBe(0)
+      return readNpyFloats(join(out, 'saliency-built-a.npy'))
+    }
+    const inProcess = maps('0')
+    const split = maps('2')
+    const scale = Math.max(...inProcess.map(Math.abs))
+    expect(scale).toBeGreaterThan(0)
+    expect(Math.max(...split.map((v, i) => Math.abs(v - inProcess[i]))) / scale).toBeLessThan(1e-6)
+  })
 })
+
+/** The float32 payload of a .npy file written by the CLI (header padded to a multiple of 64 bytes). */
+function readNpyFloats(path: string): Float32Array {
+  const bytes = readFileSync(path)
+  const headerLength = bytes.readUInt16LE(8)
+  const start = 10 + headerLength
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset + start, bytes.byteOffset + bytes.length))
+}
