@@ -134,19 +134,14 @@ test('feature visualization: both real models, and the top/bottom images', async
   await screenshot(page, 'real-featureviz')
 })
 
-/**
- * Known bug (FeatureViz.svelte, not this spec's): the lab default coordinate 200 is clamped to 63 only inside the
- * job request, so on a 64-d representation the coordinate box and the Run label still say 200 and the top/bottom
- * ranking looks for r_200 and shows no images. `test.fail`: this passes while the bug is there and reports an
- * unexpected pass once the view clamps the displayed coordinate — then drop the `test.fail` line.
- */
-test('the default coordinate is carried into the real 64-d representation (known bug: shown as 200)', async ({ page }) => {
-  test.fail()
+/** The lab's coordinate 200 exists only in 512-/2048-d representations: on a 64-d one the view shows and runs a valid one. */
+test('the default coordinate is carried into the real 64-d representation', async ({ page }) => {
   await loadPhoto(page, 'bird-kingfisher.jpg')
   await page.getByTestId('tab-featureviz').click()
   await expect(page.getByTestId('feature-grid')).toContainText('activation on “bird-kingfisher.jpg”', { timeout: 60_000 })
   await expect(page.getByTestId('feature-index')).toHaveAttribute('max', '63')
   await expect(page.getByTestId('feature-index')).toHaveValue(/^([0-9]|[1-5][0-9]|6[0-3])$/, { timeout: 5_000 })
+  await expect(page.getByTestId('run')).not.toContainText('r_200')
 })
 
 test('robustness curve: both real models drawn over labelled sample photos', async ({ page }) => {

@@ -11,14 +11,19 @@ describe('exercise definitions (science.md §1)', () => {
     for (const e of EXERCISES) expect(e.choices.map((c) => c.id)).toContain(e.expected)
   })
 
-  it('III scales the lab\'s ε 1.25 / step 0.5 for 32² and maps the butterfly target onto CIFAR', () => {
+  it('III uses CIFAR-10\'s radius ε 0.5 / step 0.2 on 32² inputs (stated), and maps the butterfly target onto CIFAR', () => {
     const r = resolveAttackExercise(byId('III') as AttackExercise, fakeModel('standard', 32))
-    expect(r.patch.eps).toBeCloseTo(0.1786, 3)
-    expect(r.patch.stepSize).toBeCloseTo(0.0714, 3)
-    expect(r.patch).toMatchObject({ steps: 20, targeted: true, randomStart: false, useBest: false })
+    expect(r.patch).toMatchObject({ eps: 0.5, stepSize: 0.2, steps: 20, targeted: true, randomStart: false, useBest: false })
     expect(r.targetName).toBe('bird')
-    expect(r.notes.join(' ')).toContain('√(d/d₂₂₄)')
+    expect(r.notes.join(' ')).toContain('instead of the lab\'s ε 1.25')
     expect(r.notes.join(' ')).toContain('cabbage butterfly')
+  })
+
+  it('V scales ε 100 / step 5 to 32² by RMS (√(d/d₂₂₄)) and targets horse, not the default cat sample\'s class', () => {
+    const r = resolveAttackExercise(byId('V') as AttackExercise, fakeModel('robust', 32))
+    expect(r.patch.eps).toBeCloseTo(14.29, 2)
+    expect(r.targetName).toBe('horse')
+    expect(r.notes.join(' ')).toContain('√(d/d₂₂₄)')
   })
 
   it('V keeps ε 100 / step 5 at 224² and targets a class named primate when the model has one', () => {

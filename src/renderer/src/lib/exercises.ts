@@ -45,6 +45,12 @@ export interface AttackExercise extends Common {
   lab: { eps: number; stepSize: number; steps: number }
   /** Target class: preferred names for the model's class list, then the lab's index. */
   target: { names: string[]; labIndex: number; labName: string }
+  /**
+   * For CIFAR-sized inputs (≤ 64×64): the budget to use instead of the RMS-scaled lab ε, and why. The lab's ε 1.25 at
+   * 224² scales to ≈ 0.18 at 32², where our small standard model rarely reaches a target class at all, which
+   * would teach the opposite of the exercise; CIFAR-10's usual L2 radius 0.5 keeps the change imperceptible.
+   */
+  smallInput?: { eps: number; stepSize: number; why: string }
   keepIterates: number
 }
 
@@ -99,6 +105,7 @@ export const EXERCISES: readonly Exercise[] = [
     focus: 'standard',
     lab: { eps: 1.25, stepSize: 0.5, steps: 20 },
     target: { names: ['cabbage butterfly', 'butterfly', 'insect', 'bird'], labIndex: 324, labName: 'cabbage butterfly' },
+    smallInput: { eps: 0.5, stepSize: 0.2, why: 'ε 0.5 is the usual CIFAR-10 L2 radius (≈ 2.3/255 RMS per value, still imperceptible) and the robust model\'s training budget; the RMS-scaled lab ε ≈ 0.18 is too small for this small standard model to reach a target class, so it would not show the effect' },
     keepIterates: 10,
     prompt: 'L2 PGD pushes the image toward a target class within a small ball of radius ε. The lab: targeted, 20 steps, no random start, last iterate.',
     question: 'Will a change you can barely see make the standard model predict the target?',
@@ -114,6 +121,7 @@ export const EXERCISES: readonly Exercise[] = [
     focus: 'robust',
     lab: { eps: 1.25, stepSize: 0.5, steps: 20 },
     target: { names: ['turtle', 'frog'], labIndex: 3, labName: 'turtle' },
+    smallInput: { eps: 0.5, stepSize: 0.2, why: 'ε 0.5 is the usual CIFAR-10 L2 radius (≈ 2.3/255 RMS per value, still imperceptible) and the robust model\'s training budget; the RMS-scaled lab ε ≈ 0.18 is too small for this small standard model to reach a target class, so it would not show the effect' },
     keepIterates: 10,
     prompt: 'Same attack, same budget, now watch the adversarially trained model.',
     question: 'Will the robust model\'s prediction flip to the target?',
@@ -128,7 +136,7 @@ export const EXERCISES: readonly Exercise[] = [
     view: 'large-eps',
     focus: 'robust',
     lab: { eps: 100, stepSize: 5, steps: 20 },
-    target: { names: ['primate', 'monkey', 'cat'], labIndex: 5, labName: 'primate' },
+    target: { names: ['primate', 'monkey', 'horse'], labIndex: 5, labName: 'primate' },
     keepIterates: 10,
     prompt: 'With a budget far beyond imperceptible, what does the robust model change to make the image look like the target?',
     question: 'What will the robust model\'s adversarial image look like?',
@@ -218,10 +226,15 @@ export function resolveAttackExercise(ex: AttackExercise, model: ModelInfo | und
   const classes = model?.classes ?? []
   const target = classByName(classes, [ex.target.labName, ...ex.target.names], ex.target.labIndex)
   const targetName = classes[target] ?? String(target)
-  const eps = Number((ex.lab.eps * s).toPrecision(4))
-  const stepSize = Number((ex.lab.stepSize * s).toPrecision(4))
+  let eps = Number((ex.lab.eps * s).toPrecision(4))
+  let stepSize = Number((ex.lab.stepSize * s).toPrecision(4))
   const notes: string[] = []
-  if (s !== 1 && model) {
+  const small = ex.smallInput && model && model.input.height * model.input.width <= 64 * 64 ? ex.smallInput : null
+  if (small && model) {
+    notes.push(`For ${model.input.height}×${model.input.width} inputs: ε ${small.eps}, step ${small.stepSize} instead of the lab's ε ${ex.lab.eps} / step ${ex.lab.stepSize} (224²): ${small.why}.`)
+    eps = small.eps
+    stepSize = small.stepSize
+  } else if (s !== 1 && model) {
     notes.push(`Scaled for ${model.input.height}×${model.input.width} inputs: the lab's ε ${ex.lab.eps} / step ${ex.lab.stepSize} (224²) × √(d/d₂₂₄) = ${fmt(s)} → ε ${eps}, step ${stepSize} (same RMS change per value).`)
   }
   if (targetName.toLowerCase() !== ex.target.labName) {
