@@ -51,7 +51,7 @@ def synthetic_inputs(n: int = N_SYNTHETIC) -> np.ndarray:
 
 
 def model_id(width: int, eps: float) -> str:
-    return f'cifar10-resnet18w{width}-' + ('standard' if eps == 0 else f'l2-{eps:g}')
+    return f'cifar10-resnet18w{width}-' + ('standard' if eps == 0 else f'l2-{float(eps)}')
 
 
 def main(argv=None):
