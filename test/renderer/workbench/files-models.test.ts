@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { filesFromDataTransfer } from '../../../src/renderer/src/lib/files'
-import { groupPairs } from '../../../src/renderer/src/state/models.svelte'
+import { groupPairs, pairLabel } from '../../../src/renderer/src/state/models.svelte'
 import { fakeModelInfo } from './api-mock'
 
 type FakeEntry = { isFile: boolean; isDirectory: boolean; name: string; file?: (ok: (f: File) => void) => void; createReader?: () => { readEntries: (ok: (e: FakeEntry[]) => void) => void } }
@@ -45,11 +45,14 @@ describe('filesFromDataTransfer', () => {
 })
 
 describe('groupPairs', () => {
-  it('groups models by pair with one model per role, pairs sorted by id', () => {
+  it('pairs the standard model with each robust model of its pair, the first robust keeping the plain id', () => {
     const pairs = groupPairs([fakeModelInfo('b-rob', 'robust', 'b'), fakeModelInfo('a-std', 'standard', 'a'), fakeModelInfo('b-std', 'standard', 'b'), fakeModelInfo('b-rob2', 'robust', 'b')])
     expect(pairs.map((p) => [p.id, p.standard?.id, p.robust?.id])).toEqual([
       ['a', 'a-std', undefined],
-      ['b', 'b-std', 'b-rob']
+      ['b', 'b-std', 'b-rob'],
+      ['b · b-rob2', 'b-std', 'b-rob2']
     ])
+    expect(pairLabel(pairs[0])).toBe('a (standard)')
+    expect(pairLabel(pairs[1])).toBe('b (standard + robust L2 ε=0.5)')
   })
 })

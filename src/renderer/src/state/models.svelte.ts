@@ -15,15 +15,34 @@ export interface ModelPair {
   robust?: ModelInfo
 }
 
+/**
+ * Pairs by ModelInfo.pair: one standard model with each robust model of the same pair (a pair folder may ship
+ * several robust models, e.g. L2 ε = 0.5 and 1.0). The first robust model (by id) keeps the plain pair id; each
+ * further one is offered as its own pair "<pair> · <robust id>". Pairs sorted by id.
+ */
 export function groupPairs(models: readonly ModelInfo[]): ModelPair[] {
-  const pairs = new Map<string, ModelPair>()
+  const groups = new Map<string, { standard?: ModelInfo; robust: ModelInfo[] }>()
   for (const m of models) {
-    const pair = pairs.get(m.pair) ?? { id: m.pair }
-    // the first model of a role wins; a second one with the same role is ignored (models:list order is stable)
-    if (!pair[m.role]) pair[m.role] = m
-    pairs.set(m.pair, pair)
+    const group = groups.get(m.pair) ?? { robust: [] }
+    // the first standard model wins; models:list order is stable
+    if (m.role === 'standard') group.standard ??= m
+    else group.robust.push(m)
+    groups.set(m.pair, group)
   }
-  return [...pairs.values()].sort((a, b) => a.id.localeCompare(b.id))
+  const pairs: ModelPair[] = []
+  for (const [id, group] of groups) {
+    const robust = [...group.robust].sort((a, b) => a.id.localeCompare(b.id))
+    if (robust.length === 0) pairs.push({ id, standard: group.standard })
+    robust.forEach((r, i) => pairs.push({ id: i === 0 ? id : `${id} · ${r.id}`, standard: group.standard, robust: r }))
+  }
+  return pairs.sort((a, b) => a.id.localeCompare(b.id))
+}
+
+/** What the pair picker shows: the pair id and the roles, with the robust model's training budget. */
+export function pairLabel(pair: ModelPair): string {
+  const t = pair.robust?.training
+  const robust = pair.robust ? `robust${t && t.threat !== 'none' ? ` ${t.threat.toUpperCase()} ε=${t.eps}` : ''}` : null
+  return `${pair.id} (${[pair.standard ? 'standard' : null, robust].filter(Boolean).join(' + ')})`
 }
 
 export class ModelsState {
