@@ -23,7 +23,7 @@ test('the large-ε morph shows a filmstrip with per-frame class probabilities on
   // frame 0 + 10 kept iterates, each with a step and probabilities
   await expect(strip.locator(':scope > li')).toHaveCount(11)
   await expect(strip.locator(':scope > li').last()).toContainText('step 20')
-  await expect(strip.locator(':scope > li').last()).toContainText('p(cat)')
+  await expect(strip.locator(':scope > li').last()).toContainText('p(horse)')
   await expect(page.getByTestId('filmstrip-standard').locator(':scope > li')).toHaveCount(11)
   await expect(page.getByTestId('chart-robust')).toBeVisible()
   await screenshot(page, 'large-eps')
