@@ -22,6 +22,16 @@ export function predict(model: LoadedModel, x: tf.Tensor4D): Predictions {
   return { probabilities, classes }
 }
 
+/** predict() on raw NHWC pixels (e.g. a result's Float32Array): the temporary tensor is always freed. */
+export function predictPixels(model: LoadedModel, data: Float32Array, shape: readonly [number, number, number, number]): Predictions {
+  const x = tf.tensor4d(data, [...shape] as [number, number, number, number])
+  try {
+    return predict(model, x)
+  } finally {
+    x.dispose()
+  }
+}
+
 /** argmax per row of a row-major [n, classes] probability matrix. */
 export function top1(predictions: Predictions): number[] {
   const { probabilities: p, classes } = predictions

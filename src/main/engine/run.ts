@@ -1,5 +1,4 @@
 /** Dispatch of one job to its method module. */
-import * as tf from '@tensorflow/tfjs'
 import type { MethodResult } from '../../shared/jobs'
 import type { EngineJob, RunContext } from './api'
 import { CancelledError } from './api'
@@ -8,7 +7,7 @@ import { runActivations } from './activations'
 import { runAttack } from './attacks/pgd'
 import { runEvaluate } from './evaluate'
 import { runFeatureViz } from './featureviz/run'
-import { predict } from './predict'
+import { predictPixels } from './predict'
 import { runSaliency } from './saliency/run'
 
 export async function runMethod(model: LoadedModel, job: EngineJob, ctx: RunContext): Promise<MethodResult> {
@@ -17,12 +16,7 @@ export async function runMethod(model: LoadedModel, job: EngineJob, ctx: RunCont
   const { params } = job
   switch (params.method) {
     case 'predict': {
-      const x = tf.tensor4d(job.images.data, job.images.shape)
-      try {
-        return { method: 'predict', predictions: predict(model, x) }
-      } finally {
-        x.dispose()
-      }
+      return { method: 'predict', predictions: predictPixels(model, job.images.data, job.images.shape) }
     }
     case 'saliency':
       return runSaliency(model, job.images, params, ctx)

@@ -2,25 +2,17 @@
  * PGD attacks through the shared loop (optimize.ts): untargeted = ascend CE of the true class, targeted = descend CE
  * toward the target (robustness `targeted=True` → m = −1).
  */
-import * as tf from '@tensorflow/tfjs'
 import type { AttackParams, AttackResult } from '../../../shared/jobs'
 import type { ImageBatch } from '../../../shared/images'
 import type { RunContext } from '../api'
 import type { LoadedModel } from '../models/load'
 import { optimize } from '../optimize'
-import { predict, top1 } from '../predict'
+import { predictPixels, top1 } from '../predict'
 import { ProgressTracker } from '../progress'
 
 export async function runAttack(model: LoadedModel, images: ImageBatch, params: AttackParams, ctx: RunContext): Promise<AttackResult> {
   const n = images.shape[0]
-  const x = tf.tensor4d(images.data, images.shape)
-  const before = (() => {
-    try {
-      return predict(model, x)
-    } finally {
-      x.dispose()
-    }
-  })()
+  const before = predictPixels(model, images.data, images.shape)
   for (const c of [params.targetClass, params.trueClass]) {
     if (c !== null && c >= model.classCount) throw new Error(`class ${c} is out of range: model ${model.id} has ${model.classCount} classes`)
   }
@@ -48,13 +40,7 @@ export async function runAttack(model: LoadedModel, images: ImageBatch, params: 
     signal: ctx.signal,
     progress
   })
-  const adv = tf.tensor4d(out.images, images.shape)
-  let after: AttackResult['after']
-  try {
-    after = predict(model, adv)
-  } finally {
-    adv.dispose()
-  }
+  const after = predictPixels(model, out.images, images.shape)
   const perturbation = new Float32Array(out.images.length)
   for (let j = 0; j < perturbation.length; j++) perturbation[j] = out.images[j] - images.data[j]
   return {

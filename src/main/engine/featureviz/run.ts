@@ -1,11 +1,10 @@
 /** The feature-visualization job: ascend r_k with the shared projected-gradient loop (L2, the lab's choice). */
-import * as tf from '@tensorflow/tfjs'
 import type { FeatureVizParams, FeatureVizResult } from '../../../shared/jobs'
 import type { ImageBatch } from '../../../shared/images'
 import type { RunContext } from '../api'
 import type { LoadedModel } from '../models/load'
 import { optimize } from '../optimize'
-import { predict } from '../predict'
+import { predictPixels } from '../predict'
 import { ProgressTracker } from '../progress'
 import { featureObjective } from './objective'
 import { pixelStart } from './parameterization'
@@ -38,13 +37,7 @@ export async function runFeatureViz(model: LoadedModel, images: ImageBatch, para
     signal: ctx.signal,
     progress
   })
-  const result = tf.tensor4d(out.images, images.shape)
-  let after: FeatureVizResult['after']
-  try {
-    after = predict(model, result)
-  } finally {
-    result.dispose()
-  }
+  const after = predictPixels(model, out.images, images.shape)
   const first = out.telemetry[0]
   return {
     method: 'featureViz',

@@ -4,20 +4,15 @@
  * into a network, the random-model writer fills it with random numbers.
  */
 import type { ModelSpec } from '../../../shared/model-format'
+import type { ConvSpec } from '../ops/conv'
 
 export type ArchitectureName = ModelSpec['architecture']['name']
 
-export interface ConvLayout {
+/** One conv of the network: its ConvSpec (PyTorch padding, kernel // 2 on every side; ReLU fused unless the
+ * residual add follows) plus where its weights are. */
+export interface ConvLayout extends ConvSpec {
   /** Weight name prefix: `${name}.weight` (HWIO) and `${name}.bias`. */
   name: string
-  kernel: number
-  stride: number
-  /** PyTorch padding, on every side: kernel // 2. */
-  pad: number
-  cin: number
-  cout: number
-  /** ReLU fused into the conv (false for the last conv of a block, whose ReLU follows the residual add). */
-  relu: boolean
 }
 
 export interface BlockLayout {

@@ -4,23 +4,17 @@ import type { SaliencyParams, SaliencyResult } from '../../../shared/jobs'
 import type { ImageBatch } from '../../../shared/images'
 import type { RunContext } from '../api'
 import type { LoadedModel } from '../models/load'
-import { predict, top1 } from '../predict'
+import { predictPixels, top1 } from '../predict'
 import { checkpoint, ProgressTracker } from '../progress'
 import { saliencyGradientFn, saliencyMaps } from './gradient'
 import { combinePartials, finishSmoothGrad, smoothGradPartial, type SmoothGradPartial } from './smoothgrad'
 
 function classesFor(model: LoadedModel, images: ImageBatch, params: SaliencyParams): { classIndex: number[]; predictions: SaliencyResult['predictions'] } {
-  const x = tf.tensor4d(images.data, images.shape)
-  try {
-    const predictions = predict(model, x)
-    const n = images.shape[0]
-    if (params.classIndex !== null && params.classIndex >= model.classCount) {
-      throw new Error(`class ${params.classIndex} is out of range: model ${model.id} has ${model.classCount} classes`)
-    }
-    return { classIndex: params.classIndex === null ? top1(predictions) : new Array<number>(n).fill(params.classIndex), predictions }
-  } finally {
-    x.dispose()
+  if (params.classIndex !== null && params.classIndex >= model.classCount) {
+    throw new Error(`class ${params.classIndex} is out of range: model ${model.id} has ${model.classCount} classes`)
   }
+  const predictions = predictPixels(model, images.data, images.shape)
+  return { classIndex: params.classIndex === null ? top1(predictions) : new Array<number>(images.shape[0]).fill(params.classIndex), predictions }
 }
 
 /** Partial SmoothGrad sums over samples [start, end) — for spreading one job's samples over several workers. */
