@@ -2,10 +2,10 @@
  * Convolution with a fast input gradient (engine-notes.md §3).
  *
  * Forward: FusedConv2D (conv + folded-BN bias [+ ReLU]) through `runKernel`, which is not taped, so no filter
- * gradient is ever attempted (wasm has no Conv2DBackpropFilter). Backward (input gradient only): one stride-1
- * forward conv2d of dy with a precomputed "polyphase" filter, then an interleave of the s² phases
- * (reshape/transpose/reshape, never depthToSpace) and a crop. wasm's Conv2DBackpropInput is a scalar loop ~10×
- * slower than this.
+ * gradient is ever attempted (wasm has no Conv2DBackpropFilter). Backward (input gradient only): per polyphase
+ * component (r_h, r_w) of the stride, one stride-1 forward conv2d of dy with that phase's precomputed taps, then an
+ * interleave of the s² phases (concat, reshape/transpose/reshape, never depthToSpace) and a crop. wasm's
+ * Conv2DBackpropInput is a scalar loop ~10× slower than this.
  *
  * Padding is PyTorch's: explicit and symmetric (`pad` on every side), never TF 'same'.
  */
@@ -20,92 +20,62 @@ export interface ConvSpec {
   relu: boolean
 }
 
-interface Phases1d {
-  /** Filter taps of the backward conv along this axis. */
-  length: number
-  /** Smallest dy offset d = a_r − j used by any phase (the backward conv reads dy[m + d]). */
-  dMin: number
-  dMax: number
-  /** taps[r][t] = forward tap index used by phase r at backward tap t, or -1. */
-  taps: Int32Array[]
+/** One phase r of a strided correlation along one axis: dx[s·m + r] = Σ_{j < taps} dy[m + a − j]·w[s·j + b]. */
+export interface Phase1d {
+  a: number
+  b: number
+  /** Forward taps this phase uses (0 when s > k: such rows of dx get no gradient). */
+  taps: number
 }
 
 /**
- * 1-D polyphase decomposition of a strided correlation y[o] = Σ_t x[o·s + t − p]·w[t]:
- * dx[s·m + r] = Σ_j dy[m + a_r − j]·w[s·j + b_r] with q = r + p, a_r = ⌊q/s⌋, b_r = q mod s, j < ⌈(k − b_r)/s⌉.
+ * 1-D polyphase decomposition of y[o] = Σ_t x[o·s + t − p]·w[t]: q = r + p, a_r = ⌊q/s⌋, b_r = q mod s,
+ * taps_r = ⌈(k − b_r)/s⌉. The phases together use each of the k taps exactly once.
  */
-export function phases1d(k: number, s: number, p: number): Phases1d {
-  const phases: { a: number; b: number; taps: number }[] = []
-  let dMin = Infinity
-  let dMax = -Infinity
-  for (let r = 0; r < s; r++) {
+export function phases1d(k: number, s: number, p: number): Phase1d[] {
+  return Array.from({ length: s }, (_, r) => {
     const q = r + p
-    const a = Math.floor(q / s)
     const b = q % s
-    const taps = Math.max(0, Math.ceil((k - b) / s))
-    phases.push({ a, b, taps })
-    if (taps > 0) {
-      dMin = Math.min(dMin, a - taps + 1)
-      dMax = Math.max(dMax, a)
-    }
-  }
-  const length = dMax - dMin + 1
-  const taps = phases.map(({ a, b, taps: count }) => {
-    const row = new Int32Array(length).fill(-1)
-    for (let t = 0; t < length; t++) {
-      const j = a - (t + dMin)
-      if (j >= 0 && j < count) row[t] = s * j + b
-    }
-    return row
+    return { a: Math.floor(q / s), b, taps: Math.max(0, Math.ceil((k - b) / s)) }
   })
-  return { length, dMin, dMax, taps }
 }
 
-/** Backward filter [L, L, cout, s²·cin] (channel order (r_h, r_w, c)) from forward HWIO weights [k, k, cin, cout]. */
-export function backwardFilter(w: Float32Array, spec: ConvSpec): { filter: Float32Array; axis: Phases1d } {
-  const { kernel: k, stride: s, pad: p, cin, cout } = spec
-  const axis = phases1d(k, s, p)
-  const L = axis.length
-  const outChannels = s * s * cin
-  const filter = new Float32Array(L * L * cout * outChannels)
-  for (let rh = 0; rh < s; rh++) {
-    for (let rw = 0; rw < s; rw++) {
-      for (let th = 0; th < L; th++) {
-        for (let tw = 0; tw < L; tw++) {
-          const kh = axis.taps[rh][th]
-          const kw = axis.taps[rw][tw]
-          if (kh < 0 || kw < 0) continue
-          for (let co = 0; co < cout; co++) {
-            const dst = ((th * L + tw) * cout + co) * outChannels + (rh * s + rw) * cin
-            const src = (kh * k + kw) * cin * cout + co
-            for (let ci = 0; ci < cin; ci++) filter[dst + ci] = w[src + ci * cout]
-          }
-        }
+/**
+ * The backward filter of phase (rh, rw): [taps_h, taps_w, cout, cin] from forward HWIO weights [k, k, cin, cout].
+ * Backward tap t reads dy[m + a − taps + 1 + t], i.e. forward tap s·(taps − 1 − t) + b (a flip).
+ */
+export function phaseFilter(w: Float32Array, spec: ConvSpec, ph: Phase1d, pw: Phase1d): Float32Array {
+  const { kernel: k, stride: s, cin, cout } = spec
+  const filter = new Float32Array(ph.taps * pw.taps * cout * cin)
+  for (let th = 0; th < ph.taps; th++) {
+    for (let tw = 0; tw < pw.taps; tw++) {
+      const kh = s * (ph.taps - 1 - th) + ph.b
+      const kw = s * (pw.taps - 1 - tw) + pw.b
+      for (let co = 0; co < cout; co++) {
+        const dst = ((th * pw.taps + tw) * cout + co) * cin
+        const src = (kh * k + kw) * cin * cout + co
+        for (let ci = 0; ci < cin; ci++) filter[dst + ci] = w[src + ci * cout]
       }
     }
   }
-  return { filter, axis }
+  return filter
 }
 
-/** One axis of the backward plan: how to pad or crop dy so the backward conv yields exactly ⌈n/s⌉ rows. */
-interface AxisPlan {
-  inSize: number
-  outSize: number
+/** How to pad or crop dy along one axis so a phase's valid backward conv yields exactly ⌈n/s⌉ rows. */
+interface AxisWindow {
   padBefore: number
   padAfter: number
   cropBefore: number
   cropAfter: number
 }
 
-function planAxis(inSize: number, k: number, s: number, p: number, axis: Phases1d): AxisPlan {
+function axisWindow(inSize: number, k: number, s: number, p: number, phase: Phase1d): AxisWindow {
   const outSize = Math.floor((inSize + 2 * p - k) / s) + 1
-  const phaseRows = Math.ceil(inSize / s)
-  // the backward conv reads dy[lo .. hi) where lo = dMin and hi = phaseRows − 1 + dMax + 1
-  const lo = axis.dMin
-  const hi = phaseRows + axis.dMax
+  const rows = Math.ceil(inSize / s)
+  // the phase reads dy[lo .. hi) with lo = a − taps + 1 and hi = rows − 1 + a + 1
+  const lo = phase.a - phase.taps + 1
+  const hi = rows + phase.a
   return {
-    inSize,
-    outSize,
     padBefore: Math.max(0, -lo),
     cropBefore: Math.max(0, lo),
     padAfter: Math.max(0, hi - outSize),
@@ -113,10 +83,11 @@ function planAxis(inSize: number, k: number, s: number, p: number, axis: Phases1
   }
 }
 
-interface BackwardPlan {
-  filter: tf.Tensor4D
-  h: AxisPlan
-  w: AxisPlan
+/** One phase's prepared backward conv; `filter` null when the phase has no taps (its dx rows are zero). */
+interface PhasePlan {
+  filter: tf.Tensor4D | null
+  h: AxisWindow
+  w: AxisWindow
 }
 
 /** Phases (r_h, r_w, c) in channels → space; assumes equal strides. */
@@ -124,6 +95,18 @@ function interleave(z: tf.Tensor4D, s: number): tf.Tensor4D {
   const [n, h, w, channels] = z.shape
   const c = channels / (s * s)
   return tf.reshape(tf.transpose(tf.reshape(z, [n * h, w, s, s * c]), [0, 2, 1, 3]), [n, h * s, w * s, c])
+}
+
+/** dy cropped and padded for one phase, convolved with its filter (stride 1, valid). */
+function phaseConv(dy: tf.Tensor4D, phase: PhasePlan): tf.Tensor4D {
+  const { h, w } = phase
+  const outH = dy.shape[1]
+  const outW = dy.shape[2]
+  let g = dy
+  if (h.cropBefore || h.cropAfter || w.cropBefore || w.cropAfter) {
+    g = tf.slice(g, [0, h.cropBefore, w.cropBefore, 0], [-1, outH - h.cropBefore - h.cropAfter, outW - w.cropBefore - w.cropAfter, -1])
+  }
+  return tf.conv2d(g, phase.filter!, 1, [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]])
 }
 
 export interface Conv {
@@ -148,7 +131,7 @@ export function createConv(spec: ConvSpec, weights: Float32Array, bias: Float32A
   // Long-lived tensors: XNNPACK caches packed weights by filter tensor id, so they must never be recreated.
   const W = tf.keep(tf.tensor4d(weights, [k, k, cin, cout]))
   const B = tf.keep(tf.tensor1d(bias))
-  const plans = new Map<string, BackwardPlan>()
+  const plans = new Map<string, PhasePlan[]>()
   const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]]
   const attrs = {
     strides: [s, s],
@@ -160,28 +143,46 @@ export function createConv(spec: ConvSpec, weights: Float32Array, bias: Float32A
     leakyreluAlpha: 0
   }
 
-  const plan = (inH: number, inW: number): BackwardPlan => {
+  // Backward filters depend only on the weights; the windows also on the input size.
+  const axisPhases = phases1d(k, s, p)
+  const phaseFilters = new Map<string, tf.Tensor4D>()
+  const plan = (inH: number, inW: number): PhasePlan[] => {
     const key = `${inH}x${inW}`
     const existing = plans.get(key)
     if (existing) return existing
-    const { filter, axis } = backwardFilter(weights, spec)
-    const created: BackwardPlan = {
-      filter: tf.tidy(() => tf.keep(tf.tensor4d(filter, [axis.length, axis.length, cout, s * s * cin]))),
-      h: planAxis(inH, k, s, p, axis),
-      w: planAxis(inW, k, s, p, axis)
+    const created: PhasePlan[] = []
+    for (let rh = 0; rh < s; rh++) {
+      for (let rw = 0; rw < s; rw++) {
+        const ph = axisPhases[rh]
+        const pw = axisPhases[rw]
+        let filter: tf.Tensor4D | null = null
+        if (ph.taps > 0 && pw.taps > 0) {
+          const id = `${rh},${rw}`
+          filter = phaseFilters.get(id) ?? null
+          if (!filter) {
+            filter = tf.keep(tf.tensor4d(phaseFilter(weights, spec, ph, pw), [ph.taps, pw.taps, cout, cin]))
+            phaseFilters.set(id, filter)
+          }
+        }
+        created.push({ filter, h: axisWindow(inH, k, s, p, ph), w: axisWindow(inW, k, s, p, pw) })
+      }
     }
     plans.set(key, created)
     return created
   }
 
+  // One stride-1 conv per phase with only that phase's taps: a strided conv's backward costs what its forward
+  // does (one merged polyphase filter would be mostly zeros: 16/9 of the work for 3×3/2, 4× for 1×1/2).
   const inputGradient = (dy: tf.Tensor4D, inH: number, inW: number): tf.Tensor4D => {
-    const { filter, h, w } = plan(inH, inW)
-    let g = dy
-    if (h.cropBefore || h.cropAfter || w.cropBefore || w.cropAfter) {
-      g = tf.slice(g, [0, h.cropBefore, w.cropBefore, 0], [-1, h.outSize - h.cropBefore - h.cropAfter, w.outSize - w.cropBefore - w.cropAfter, -1])
+    const phases = plan(inH, inW)
+    let z: tf.Tensor4D
+    if (phases.length === 1) z = phaseConv(dy, phases[0])
+    else {
+      const rows = Math.ceil(inH / s)
+      const cols = Math.ceil(inW / s)
+      const parts = phases.map((ph) => (ph.filter ? phaseConv(dy, ph) : tf.zeros([dy.shape[0], rows, cols, cin]) as tf.Tensor4D))
+      z = interleave(tf.concat(parts, 3), s)
     }
-    let z = tf.conv2d(g, filter, 1, [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]])
-    if (s > 1) z = interleave(z, s)
     if (z.shape[1] !== inH || z.shape[2] !== inW) z = tf.slice(z, [0, 0, 0, 0], [-1, inH, inW, -1])
     return z
   }
@@ -216,7 +217,8 @@ export function createConv(spec: ConvSpec, weights: Float32Array, bias: Float32A
     dispose: () => {
       W.dispose()
       B.dispose()
-      for (const pl of plans.values()) pl.filter.dispose()
+      for (const f of phaseFilters.values()) f.dispose()
+      phaseFilters.clear()
       plans.clear()
     }
   }
