@@ -62,7 +62,7 @@ export const test = base.extend<{ bridge: Bridge; modelsDir: string }, { rendere
         modelsDir,
         samplesDir: SAMPLES_DIR,
         settings: createMemorySettings(),
-        poolSize: 2,
+        // the app's automatic layout (compute/layout.ts): on a 2-core machine one worker with 2 wasm threads
         workerFactory: () => new Worker(chunk),
         emit: (channel, payload) => {
           events.push({ channel, payload } as Bridge['events'][number])

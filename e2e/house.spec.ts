@@ -3,10 +3,12 @@
  * Uses the stable testids of the first screen (backend, workers, drop-zone, image-strip, run, cancel, progress,
  * chart-*, result-*) and the workbench's Attack tab (a PGD run has per-step progress to chart and to cancel).
  */
+import { availableParallelism } from 'node:os'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { dropFiles, eventsOf, expect, jobIds, screenshot, test } from './fixtures'
 import { SAMPLES_DIR, SLOW_MODELS } from './paths'
+import { computeLayout } from '../src/main/compute/layout'
 
 /** The workbench opens on another view; PGD lives under the Attack tab. */
 async function openAttack(page: import('@playwright/test').Page): Promise<void> {
@@ -26,9 +28,11 @@ async function inkOn(page: import('@playwright/test').Page, testId: string): Pro
   })
 }
 
-test('the first screen shows the compute backend and the number of workers', async ({ page }) => {
+test('the first screen shows the compute backend and the automatic workers × threads layout', async ({ page }) => {
+  const layout = computeLayout({ workers: null, threads: null }, availableParallelism())
   await expect(page.getByTestId('backend')).toHaveText(/^(wasm|cpu|tensorflow|tensorflow-gpu)$/)
-  await expect(page.getByTestId('workers')).toHaveText('2')
+  await expect(page.getByTestId('workers')).toHaveText(String(layout.workers))
+  await expect(page.getByTestId('threads')).toHaveText(String(layout.threads))
   await expect(page.getByTestId('drop-zone')).toBeVisible()
   await screenshot(page, '01-first-screen')
 })

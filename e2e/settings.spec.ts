@@ -64,3 +64,18 @@ test('layout at 1280×720 in light and dark, keyboard reachable', async ({ page 
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark')
   await screenshot(page, 'saliency-dark')
 })
+
+test('workers and threads per worker re-lay the compute pool out at once, and jobs still run', async ({ page, bridge }) => {
+  await page.getByTestId('settings-open').click()
+  await page.getByTestId('setting-workers').selectOption('2')
+  await page.getByTestId('setting-threads').selectOption('1')
+  await expect(page.getByTestId('layout-note')).toContainText('2 workers × 1 thread now')
+  await expect(page.getByTestId('workers')).toHaveText('2')
+  await expect(page.getByTestId('threads')).toHaveText('1')
+  expect({ workers: bridge.services.pool.size, threads: bridge.services.pool.threads }).toEqual({ workers: 2, threads: 1 })
+  await page.keyboard.press('Escape')
+  await dropFiles(page, [{ name: 'cat.jpg', mimeType: 'image/jpeg', bytes: readFileSync(resolve(SAMPLES_DIR, 'cat-kitten.jpg')) }])
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 45_000 })
+  await expect.poll(() => bridge.services.pool.stats().workers).toBe(2)
+})

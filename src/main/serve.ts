@@ -1,7 +1,7 @@
 /**
  * `npm run serve`: Robust Lens in a browser, where the desktop shell cannot run (no Electron binary). Same handlers,
  * same compute workers; prints the URL (with its one-time token) to open.
- *   node out/main/serve.js [--port N] [--workers N] [--models DIR] [--samples DIR] [--settings DIR]
+ *   node out/main/serve.js [--port N] [--workers N] [--threads N] [--models DIR] [--samples DIR] [--settings DIR]
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     options: {
       port: { type: 'string', default: '0' },
       workers: { type: 'string' },
+      threads: { type: 'string' },
       models: { type: 'string' },
       samples: { type: 'string' },
       settings: { type: 'string' }
@@ -28,8 +29,13 @@ async function main(): Promise<void> {
     : join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'robust-lens')
   const settings = await openFileSettings(settingsDir)
   if (settings.recoveredFrom) console.warn(`settings file was corrupt; moved to ${settings.recoveredFrom} and reset to defaults`)
-  const workers = values.workers ? Number(values.workers) : undefined
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new Error('--workers must be a positive integer')
+  const positive = (name: 'workers' | 'threads'): number | undefined => {
+    const value = values[name] ? Number(values[name]) : undefined
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`--${name} must be a positive integer`)
+    return value
+  }
+  const workers = positive('workers')
+  const threads = positive('threads')
   let services: Services | null = null
   const server = await startServer({
     rendererDir: paths.rendererDir,
@@ -44,6 +50,7 @@ async function main(): Promise<void> {
         emit,
         workerFactory: () => createComputeWorker({}),
         poolSize: workers,
+        poolThreads: threads,
         log: (message) => console.warn(message)
       })
       return services.handlers

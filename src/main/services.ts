@@ -3,6 +3,7 @@
  * pool, the job runner and the handlers. Electron-free; the caller brings the worker factory and the emitter.
  */
 import { availableParallelism } from 'node:os'
+import { computeLayout, type ComputeLayout } from './compute/layout'
 import { createPool, type ComputePool, type WorkerFactory } from './compute/pool'
 import { createHandlers, type ExportSaver, type HandlerDeps } from './handlers'
 import { createJobRunner, type Emit, type JobRunner } from './jobs'
@@ -19,6 +20,8 @@ export interface ServicesOptions {
   workerFactory: WorkerFactory
   /** Overrides the `workers` setting (tests). */
   poolSize?: number
+  /** Overrides the `threads` setting (tests). */
+  poolThreads?: number
   saveExport?: ExportSaver
   log?: (message: string) => void
 }
@@ -30,14 +33,15 @@ export interface Services {
   dispose(): Promise<void>
 }
 
-/** The `workers` setting, or one worker per available core; at least 1. */
-export function poolSizeFor(setting: number | null, cores: number = availableParallelism()): number {
-  return Math.max(1, setting ?? cores)
+/** Workers × threads from the settings (null = automatic) and the cores of this machine (compute/layout.ts). */
+export function layoutFor(settings: { workers: number | null; threads: number | null }, options: Pick<ServicesOptions, 'poolSize' | 'poolThreads'> = {}, cores: number = availableParallelism()): ComputeLayout {
+  const layout = computeLayout(settings, cores)
+  return { workers: options.poolSize ?? layout.workers, threads: options.poolThreads ?? layout.threads }
 }
 
 export function createServices(options: ServicesOptions): Services {
-  const size = options.poolSize ?? poolSizeFor(options.settings.get().workers)
-  const pool = createPool(options.workerFactory, { size, modelsDir: options.modelsDir, log: options.log })
+  const layout = layoutFor(options.settings.get(), options)
+  const pool = createPool(options.workerFactory, { size: layout.workers, wasmThreads: layout.threads, modelsDir: options.modelsDir, log: options.log })
   const jobs = createJobRunner({ pool, emit: options.emit })
   const handlers = createHandlers({
     mode: options.mode,
@@ -48,8 +52,11 @@ export function createServices(options: ServicesOptions): Services {
     jobs,
     compute: pool,
     saveExport: options.saveExport,
-    // a changed worker count applies at once: new workers start, surplus ones stop when idle
-    onSettingsChanged: options.poolSize === undefined ? (settings) => pool.resize(poolSizeFor(settings.workers)) : undefined
+    // a changed layout applies at once: new workers start, surplus or re-threaded ones stop when idle
+    onSettingsChanged: (settings) => {
+      const next = layoutFor(settings, options)
+      pool.resize(next.workers, next.threads)
+    }
   })
   return { pool, jobs, handlers, dispose: () => pool.terminate() }
 }

@@ -37,6 +37,8 @@ export interface AppInfo {
   mode: 'desktop' | 'browser' | 'test'
   backend: string
   workers: number
+  /** wasm threads per worker. */
+  threads: number
   platform: string
 }
 

@@ -5,6 +5,8 @@ const fields = {
   theme: z.enum(['system', 'light', 'dark']),
   /** Compute workers; null = derived from the cores available (at least 1). */
   workers: z.number().int().min(1).max(32).nullable(),
+  /** wasm threads per compute worker; null = derived from the cores and the workers (src/main/compute/layout.ts). */
+  threads: z.number().int().min(1).max(8).nullable(),
   /** Visualization preset id (src/shared/presets.ts). */
   preset: z.string().max(64),
   /** Last parameters per view, as the view stored them. */
@@ -18,6 +20,7 @@ const fields = {
 export const SettingsSchema = z.object({
   theme: fields.theme.default('system'),
   workers: fields.workers.default(null),
+  threads: fields.threads.default(null),
   preset: fields.preset.default('lab'),
   views: fields.views.default({}),
   linked: fields.linked.default(true),

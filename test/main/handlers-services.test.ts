@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createServices, poolSizeFor, type Services } from '../../src/main/services'
+import { computeLayout } from '../../src/main/compute/layout'
+import { createServices, layoutFor, type Services } from '../../src/main/services'
 import { createMemorySettings } from '../../src/main/settings'
-import { FAKE_WORKER, captureEvents, tempDir } from './helpers'
+import { FAKE_WORKER, captureEvents, image, tempDir } from './helpers'
 
 let services: Services | null = null
 afterEach(async () => {
@@ -11,10 +12,24 @@ afterEach(async () => {
 })
 
 describe('services wiring', () => {
-  it('sizes the pool from the workers setting, else from the cores, at least 1', () => {
-    expect(poolSizeFor(3, 16)).toBe(3)
-    expect(poolSizeFor(null, 16)).toBe(16)
-    expect(poolSizeFor(null, 0)).toBe(1)
+  it('lays the cores out as workers × threads: one worker with every core up to 3 cores, two workers from 4', () => {
+    const auto = { workers: null, threads: null }
+    expect(computeLayout(auto, 1)).toEqual({ workers: 1, threads: 1 })
+    expect(computeLayout(auto, 2)).toEqual({ workers: 1, threads: 2 })
+    expect(computeLayout(auto, 3)).toEqual({ workers: 1, threads: 3 })
+    expect(computeLayout(auto, 4)).toEqual({ workers: 2, threads: 2 })
+    expect(computeLayout(auto, 12)).toEqual({ workers: 2, threads: 6 })
+    expect(computeLayout(auto, 64)).toEqual({ workers: 2, threads: 8 }) // tfjs' wasm thread limit
+    expect(computeLayout(auto, 0)).toEqual({ workers: 1, threads: 1 })
+  })
+
+  it('derives the unset number of the layout from the set one and the cores, never oversubscribing', () => {
+    expect(computeLayout({ workers: 2, threads: null }, 2)).toEqual({ workers: 2, threads: 1 })
+    expect(computeLayout({ workers: 3, threads: null }, 2)).toEqual({ workers: 3, threads: 1 })
+    expect(computeLayout({ workers: null, threads: 1 }, 4)).toEqual({ workers: 4, threads: 1 })
+    expect(computeLayout({ workers: null, threads: 4 }, 2)).toEqual({ workers: 1, threads: 4 })
+    expect(computeLayout({ workers: 2, threads: 3 }, 2)).toEqual({ workers: 2, threads: 3 }) // both set: as asked
+    expect(layoutFor({ workers: null, threads: null }, { poolSize: 3 }, 2)).toEqual({ workers: 3, threads: 2 })
   })
 
   it('applies a changed workers setting to the pool at once, and app:info reports it', async () => {
@@ -28,7 +43,10 @@ describe('services wiring', () => {
     expect(services.pool.size).toBe(3)
     expect((await services.handlers['app:info']()).workers).toBe(3)
     await expect.poll(() => services!.pool.stats().ready, { timeout: 5000 }).toBe(3)
+    await services.handlers['settings:set']({ threads: 2 })
+    expect((await services.handlers['app:info']()).threads).toBe(2)
+    await expect(services.pool.run({ modelId: 'threads', images: image(), params: { method: 'predict' } })).resolves.toMatchObject({ run: { weightsSha256: 'threads:2' } })
     await services.handlers['settings:reset']()
-    expect(services.pool.size).toBe(poolSizeFor(null))
+    expect({ workers: services.pool.size, threads: services.pool.threads }).toEqual(layoutFor({ workers: null, threads: null }))
   })
 })

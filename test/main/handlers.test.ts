@@ -20,7 +20,7 @@ function setup(overrides: Partial<HandlerDeps> = {}) {
     samplesDir,
     settings,
     jobs,
-    compute: { size: 3, backend: async () => 'wasm' },
+    compute: { size: 3, threads: 1, backend: async () => 'wasm' },
     ...overrides
   }
   return { handlers: createHandlers(deps), deps, jobs, settings, modelsDir, samplesDir }
@@ -33,7 +33,7 @@ describe('main handlers', () => {
   })
 
   it('app:info still answers when no worker could start', async () => {
-    const { handlers } = setup({ compute: { size: 1, backend: () => Promise.reject(new Error('no backend')) } })
+    const { handlers } = setup({ compute: { size: 1, threads: 1, backend: () => Promise.reject(new Error('no backend')) } })
     expect((await handlers['app:info']()).backend).toBe('unavailable (no backend)')
   })
 

@@ -31,7 +31,7 @@ function setup() {
   const jobs = { start: vi.fn(() => ({ jobId: 'job-1' })), cancel: vi.fn(() => true), active: () => [] }
   const settings = createMemorySettings()
   const handlers = createHandlers({
-    mode: 'desktop', version: '0', modelsDir, samplesDir: tempDir(), settings, jobs, compute: { size: 1, backend: async () => 'cpu' }
+    mode: 'desktop', version: '0', modelsDir, samplesDir: tempDir(), settings, jobs, compute: { size: 1, threads: 1, backend: async () => 'cpu' }
   })
   const unregister = registerIpc(handlers, { file: RENDERER_FILE })
   return { jobs, settings, unregister }

@@ -157,4 +157,19 @@ describe('compute pool resize', () => {
     await expect.poll(() => pool!.stats().workers).toBe(1)
     await expect(pool.run({ modelId: 'ok', images: image(), params: predict })).resolves.toMatchObject({ run: { modelId: 'ok' } })
   })
+
+  it('starts workers with the wasm thread count, and a new count replaces idle workers now and a busy one when its job ends', async () => {
+    pool = fakePool({ size: 1, wasmThreads: 2 })
+    expect(pool.threads).toBe(2)
+    await expect(pool.run({ modelId: 'threads', images: image(), params: predict })).resolves.toMatchObject({ run: { weightsSha256: 'threads:2' } })
+    const running = pool.run({ modelId: 'slow', images: image(), params: predict })
+    await expect.poll(() => pool!.stats().busy, { timeout: 5000 }).toBe(1)
+    pool.resize(1, 1)
+    expect(pool.threads).toBe(1)
+    expect(pool.stats().workers).toBe(2) // the busy 2-thread worker finishes its job; a 1-thread one has started
+    await expect(pool.run({ modelId: 'threads', images: image(), params: predict })).resolves.toMatchObject({ run: { weightsSha256: 'threads:1' } })
+    await running
+    await expect.poll(() => pool!.stats().workers, { timeout: 5000 }).toBe(1)
+    await expect(pool.run({ modelId: 'threads', images: image(), params: predict })).resolves.toMatchObject({ run: { weightsSha256: 'threads:1' } })
+  })
 })

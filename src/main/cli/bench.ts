@@ -5,8 +5,8 @@
  * visualization 200 steps on the worker pool, backend, workers and peak memory; `--soak N` adds N consecutive small
  * jobs with tensor and heap growth. Issue 3's targets are reported as pass/fail fields, never asserted.
  *
- * Timings are medians after a warm-up. The in-process part runs on this thread; the pool part on `--workers`
- * worker threads (default 2), each with its own engine.
+ * Timings are medians after a warm-up. The in-process part runs on this thread (one wasm thread); the pool part on the
+ * app's automatic layout of workers × wasm threads (compute/layout.ts: 1 × 2 on 2 cores), or `--workers` / `--threads`.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -18,6 +18,7 @@ import type { ImageBatch } from '../../shared/images'
 import { JobRequestSchema, type JobRequestInput, type MethodParams, type SaliencyResult } from '../../shared/jobs'
 import type { ModelInfo } from '../../shared/model-format'
 import { listModels } from '../catalog'
+import { computeLayout, describeLayout } from '../compute/layout'
 import { selectBackend } from '../engine/backend'
 import { LoadedModel } from '../engine/models/load'
 import { writeRandomModel } from '../engine/models/random'
@@ -30,8 +31,8 @@ import type { Runner, RunnerOutput } from './runner'
 export const TARGETS = {
   gradientForwardRatio: 2.5,
   speedupOverPlainGrad: 4,
-  smoothGrad50TwoWorkersMs: 2000,
-  pgd20TwoWorkersMs: 1500
+  smoothGrad50TwoCoresMs: 2000,
+  pgd20TwoCoresMs: 1500
 }
 
 interface Timing {
@@ -175,7 +176,7 @@ interface Wall {
 async function wall(runner: Runner, jobs: { modelId: string; images: ImageBatch; params: MethodParams }[]): Promise<Wall> {
   const c0 = process.cpuUsage()
   const t0 = performance.now()
-  if (runner.workers > 1) await Promise.all(jobs.map((j) => runner.run(j)))
+  if (runner.workers > 0) await Promise.all(jobs.map((j) => runner.run(j)))
   else for (const j of jobs) await runner.run(j)
   const c = process.cpuUsage(c0)
   return { wallMs: round(performance.now() - t0), cpuMs: round((c.user + c.system) / 1000) }
@@ -248,7 +249,7 @@ async function poolTimings(runner: Runner, info: ModelInfo, quick: boolean) {
     const single: Wall[] = []
     for (let i = 0; i < (quick ? 1 : 3); i++) single.push(await wall(runner, [{ modelId, images: one, params: pgd(i) }]))
     // the app's twin run: two models (here the same one twice) on two workers at once
-    const twin = workers > 1 ? await wall(runner, [0, 1].map((s) => ({ modelId, images: one, params: pgd(s) }))) : null
+    const twin = await wall(runner, [0, 1].map((s) => ({ modelId, images: one, params: pgd(s) })))
     return { batch: 1, eps: 0.5, threat: 'l2', oneJob: timingOf(single.map((w) => w.wallMs), single.map((w) => w.cpuMs)), twinRun: twin }
   })
 
@@ -324,7 +325,14 @@ async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: numb
 export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   const quick = ctx.opts.flag('quick')
   const soakJobs = ctx.opts.int('soak')
-  const workers = ctx.opts.string('workers') === undefined ? 2 : ctx.workers()
+  // the app's layout for this machine unless --workers / --threads fix one (an explicit --workers 0 runs in process)
+  const layout = computeLayout(
+    { workers: ctx.opts.string('workers') === undefined ? null : ctx.workers(), threads: ctx.opts.string('threads') === undefined ? null : ctx.wasmThreads() },
+    os.availableParallelism()
+  )
+  const workers = ctx.opts.string('workers') === undefined ? layout.workers : ctx.workers()
+  // in process (--workers 0) this thread's wasm is already single-threaded (selectBackend below runs first)
+  if (workers === 0) layout.threads = 1
   let modelsDir = ctx.modelsDirOption()
   let models = await listModels(modelsDir, (m) => ctx.warn(m))
   const wanted = ctx.opts.strings('model')
@@ -345,7 +353,7 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   let runner: Runner | null = null
   const perModel: Record<string, unknown>[] = []
   try {
-    runner = await (await import('./runner')).createRunner({ modelsDir, workers, backends: ctx.backends() })
+    runner = await (await import('./runner')).createRunner({ modelsDir, workers, backends: ctx.backends(), wasmThreads: layout.threads })
     for (const info of models) {
       const loadStart = performance.now()
       const dir = join(modelsDir, info.id)
@@ -362,6 +370,9 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
       const sg = pool.smoothGrad50 as { wallMs?: number; split?: boolean }
       const pgd = pool.pgd20 as { oneJob?: Timing; twinRun?: Wall | null }
       const isTargetModel = info.architecture.name === 'resnet18-cifar' && info.architecture.width === 64
+      // "with 2 workers" in the issue means the 2 cores; the layout that uses them is workers × threads ≥ 2
+      const coresUsed = Math.max(1, runner.workers) * layout.threads
+      const onTwoCores = coresUsed >= 2
       perModel.push({
         id: info.id,
         architecture: info.architecture,
@@ -370,14 +381,15 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
         ...timings,
         pool,
         targets: {
-          appliesTo: 'CIFAR ResNet-18 width 64 on wasm, 2 workers (issue 3)',
+          appliesTo: 'CIFAR ResNet-18 width 64 on wasm, 2 cores (issue 3)',
+          layout: describeLayout({ workers: Math.max(1, runner.workers), threads: layout.threads }),
           thisModelIsTheTargetModel: isTargetModel,
           gradientForwardRatio: { value: b1.gradientForwardRatio, target: `≤ ${TARGETS.gradientForwardRatio}`, pass: b1.gradientForwardRatio <= TARGETS.gradientForwardRatio },
           speedupOverPlainGrad: { value: b1.speedupOverPlainGrad, target: `≥ ${TARGETS.speedupOverPlainGrad}`, pass: b1.speedupOverPlainGrad >= TARGETS.speedupOverPlainGrad },
-          smoothGrad50Ms: { value: sg.wallMs ?? null, workers: runner.workers, splitOverWorkers: sg.split ?? false, target: `≤ ${TARGETS.smoothGrad50TwoWorkersMs} with 2 workers`, pass: sg.wallMs !== undefined && runner.workers >= 2 && sg.wallMs <= TARGETS.smoothGrad50TwoWorkersMs },
-          pgd20Ms: { value: pgd.oneJob?.medianMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: pgd.oneJob !== undefined && runner.workers >= 2 && pgd.oneJob.medianMs <= TARGETS.pgd20TwoWorkersMs },
-          // the app's twin run (standard + robust at once, one per worker): what a user waits for
-          pgd20TwinRunMs: { value: pgd.twinRun?.wallMs ?? null, workers: runner.workers, target: `≤ ${TARGETS.pgd20TwoWorkersMs} with 2 workers`, pass: !!pgd.twinRun && pgd.twinRun.wallMs <= TARGETS.pgd20TwoWorkersMs }
+          smoothGrad50Ms: { value: sg.wallMs ?? null, coresUsed, splitOverWorkers: sg.split ?? false, target: `≤ ${TARGETS.smoothGrad50TwoCoresMs} on 2 cores`, pass: sg.wallMs !== undefined && onTwoCores && sg.wallMs <= TARGETS.smoothGrad50TwoCoresMs },
+          pgd20Ms: { value: pgd.oneJob?.medianMs ?? null, coresUsed, target: `≤ ${TARGETS.pgd20TwoCoresMs} on 2 cores`, pass: pgd.oneJob !== undefined && onTwoCores && pgd.oneJob.medianMs <= TARGETS.pgd20TwoCoresMs },
+          // the app's twin run (standard + robust at once): what a user waits for until both models have answered
+          pgd20TwinRunMs: { value: pgd.twinRun?.wallMs ?? null, coresUsed, target: `≤ ${TARGETS.pgd20TwoCoresMs} on 2 cores`, pass: !!pgd.twinRun && pgd.twinRun.wallMs <= TARGETS.pgd20TwoCoresMs }
         }
       })
     }
@@ -387,6 +399,8 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
       createdAt: new Date().toISOString(),
       backend,
       workers: runner.workers,
+      threadsPerWorker: layout.threads,
+      layout: describeLayout({ workers: Math.max(1, runner.workers), threads: layout.threads }),
       workerBackend: runner.backend,
       node: process.version,
       cpus: os.cpus().length,

@@ -98,6 +98,11 @@ export class Context {
     return this.opts.int('workers', 0)
   }
 
+  /** --threads: wasm threads per engine (default 1). */
+  wasmThreads(): number {
+    return this.opts.int('threads', 1)
+  }
+
   /** --model values (ids under --models-dir, or folders), default the first model found; all must share one folder. */
   async resolveModels(max = 2): Promise<ResolvedModel[]> {
     const defaultDir = this.modelsDirOption()
@@ -136,7 +141,7 @@ export class Context {
   }
 
   runner(): Promise<Runner> {
-    this.runnerPromise ??= this.runnerFactory({ modelsDir: this.modelsDir, workers: this.workers(), backends: this.backends() })
+    this.runnerPromise ??= this.runnerFactory({ modelsDir: this.modelsDir, workers: this.workers(), backends: this.backends(), wasmThreads: this.wasmThreads() })
     return this.runnerPromise
   }
 

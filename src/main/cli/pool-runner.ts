@@ -5,7 +5,7 @@ import { batchedRun } from '../compute/split'
 import type { Runner, RunnerOptions } from './runner'
 
 export async function createPoolRunner(options: RunnerOptions): Promise<Runner> {
-  const pool = createPool(() => createWorker({}), { size: options.workers, modelsDir: options.modelsDir, backends: options.backends })
+  const pool = createPool(() => createWorker({}), { size: options.workers, modelsDir: options.modelsDir, backends: options.backends, wasmThreads: options.wasmThreads })
   let backend: string
   try {
     backend = await pool.backend()

@@ -36,6 +36,8 @@ export interface RunnerOptions {
   modelsDir: string
   workers: number
   backends?: BackendName[]
+  /** wasm threads per engine (in process or per worker); default 1. */
+  wasmThreads?: number
 }
 
 export type RunnerFactory = (options: RunnerOptions) => Promise<Runner>
@@ -47,7 +49,7 @@ export const createRunner: RunnerFactory = async (options) => {
     return createPoolRunner(options)
   }
   const { createEngine } = await import('../engine/index')
-  const engine = await createEngine({ modelsDir: options.modelsDir, backends: options.backends })
+  const engine = await createEngine({ modelsDir: options.modelsDir, backends: options.backends, wasmThreads: options.wasmThreads })
   return {
     backend: engine.backend,
     workers: 0,

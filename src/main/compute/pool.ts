@@ -15,6 +15,7 @@ export interface PoolOptions {
   size: number
   modelsDir: string
   backends?: BackendName[]
+  /** wasm threads per worker (default 1); see layout.ts. */
   wasmThreads?: number
   /** A cancelled job's worker that has not answered within this time is terminated and replaced. */
   cancelGraceMs?: number
@@ -52,8 +53,13 @@ export interface PoolStats {
 export interface ComputePool {
   /** The number of workers the pool keeps (after resize, once busy workers have finished). */
   readonly size: number
-  /** Grow at once; shrink by retiring idle workers now and busy ones when their job ends. */
-  resize(size: number): void
+  /** wasm threads per worker (workers started before a change keep theirs until they are replaced). */
+  readonly threads: number
+  /**
+   * Grow at once; shrink by retiring idle workers now and busy ones when their job ends. A new thread count
+   * replaces idle workers now and busy ones when their job ends (a worker's wasm threads are fixed at its start).
+   */
+  resize(size: number, threads?: number): void
   /** The backend the first worker picked; rejects when no worker can start. */
   backend(): Promise<string>
   run(job: EngineJob, options?: RunOptions): Promise<EngineOutput>
@@ -79,6 +85,7 @@ interface Task {
 
 interface Slot {
   worker: Worker
+  threads: number
   alive: boolean
   ready: boolean
   task: Task | null
@@ -88,6 +95,7 @@ interface Slot {
 
 export function createPool(factory: WorkerFactory, options: PoolOptions): ComputePool {
   let size = Math.max(1, Math.floor(options.size))
+  let threads = Math.max(1, Math.floor(options.wasmThreads ?? 1))
   const cancelGraceMs = options.cancelGraceMs ?? 10_000
   const maxStartFailures = options.maxStartFailures ?? 3
   const log = options.log ?? (() => {})
@@ -121,12 +129,31 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
 
   function spawn(): void {
     const worker = factory()
-    const slot: Slot = { worker, alive: true, ready: false, task: null, cancelTimer: null }
+    const slot: Slot = { worker, threads, alive: true, ready: false, task: null, cancelTimer: null }
     slots.push(slot)
     worker.on('message', (message: WorkerToMain) => onMessage(slot, message))
     worker.on('error', (error: Error) => onCrash(slot, error.message))
     worker.on('exit', (code: number) => onCrash(slot, `exited with code ${code}`))
-    post(slot, { id: WORKER_ID, type: 'init', modelsDir: options.modelsDir, backends: options.backends, wasmThreads: options.wasmThreads })
+    post(slot, { id: WORKER_ID, type: 'init', modelsDir: options.modelsDir, backends: options.backends, wasmThreads: threads })
+  }
+
+  /** Workers with the current thread count (older ones are replaced as soon as they are idle). */
+  function current(): number {
+    return slots.filter((s) => s.threads === threads).length
+  }
+
+  /** Retire idle workers with an old thread count or beyond the size; start workers up to the size. */
+  function rebalance(): void {
+    if (terminated || fatal) return
+    for (const slot of [...slots]) {
+      if (slot.task) continue // retired when its job ends
+      if (slot.threads !== threads || current() > size) {
+        retire(slot)
+        void slot.worker.terminate()
+      }
+    }
+    while (current() < size) spawn()
+    dispatch()
   }
 
   function retire(slot: Slot): void {
@@ -181,9 +208,10 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
     slot.task = null
     if (slot.cancelTimer) clearTimeout(slot.cancelTimer)
     slot.cancelTimer = null
-    if (slots.length > size) {
-      retire(slot) // the pool was shrunk while this worker was busy
+    if (slot.threads !== threads || current() > size) {
+      retire(slot) // the pool was shrunk or given another thread count while this worker was busy
       void slot.worker.terminate()
+      rebalance()
     }
     dispatch()
   }
@@ -201,7 +229,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       if (!slots.some((s) => s.ready)) failEverything(new Error(`compute workers keep crashing at start: ${reason}`))
       return
     }
-    if (slots.length < size) spawn()
+    if (current() < size) spawn()
     dispatch()
   }
 
@@ -236,7 +264,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       replaced++
       void slot.worker.terminate()
       if (!terminated) {
-        if (slots.length < size) spawn()
+        if (current() < size) spawn()
         dispatch()
       }
     }, cancelGraceMs)
@@ -269,17 +297,13 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
     get size() {
       return size
     },
-    resize(next) {
+    get threads() {
+      return threads
+    },
+    resize(next, nextThreads) {
       size = Math.max(1, Math.floor(next))
-      if (terminated || fatal) return
-      while (slots.length < size) spawn()
-      for (const slot of [...slots]) {
-        if (slots.length <= size) break
-        if (slot.task) continue // retired when its job ends
-        retire(slot)
-        void slot.worker.terminate()
-      }
-      dispatch()
+      if (nextThreads !== undefined) threads = Math.max(1, Math.floor(nextThreads))
+      rebalance()
     },
     backend: () => backendPromise,
     run: (job, runOptions = {}) =>

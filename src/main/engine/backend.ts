@@ -98,15 +98,26 @@ async function tryBackend(name: BackendName, threads: number): Promise<boolean> 
   const pkg = NATIVE_PACKAGE[name]
   if (pkg && !(await tryNative(pkg))) return false
   if (name === 'wasm') prepareWasm(threads)
+  let ok = await activate(name)
+  if (!ok && name === 'wasm' && wasmThreadsInUse > 1) {
+    // the threaded module did not start (it leans on tfjs internals): single-threaded SIMD instead of no wasm at all
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
+    setThreadsCount(1)
+    wasmThreadsInUse = 1
+    ok = await activate(name)
+  }
+  if (ok && name === 'wasm') installWasmMaxPoolGradFix()
+  return ok
+}
+
+async function activate(name: BackendName): Promise<boolean> {
   try {
-    const ok = await tf.setBackend(TFJS_NAME[name])
-    if (!ok) return false
+    if (!(await tf.setBackend(TFJS_NAME[name]))) return false
     await tf.ready()
+    return true
   } catch {
     return false
   }
-  if (name === 'wasm') installWasmMaxPoolGradFix()
-  return true
 }
 
 /**
