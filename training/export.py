@@ -7,7 +7,8 @@ printed); write float32 little-endian HWIO weights in manifest order; read the f
 (folded.load_exported) and check they reproduce the folded logits; evaluate the read-back model with evaluate.py's
 protocol (or reuse --metrics, an evaluate.py JSON whose weightsSha256 must match); write model.json with `training`
 and `metrics`; write expected.json (logits/probabilities on synthetic inputs that test/main/models.test.ts
-regenerates bit-exactly) for the PyTorch <-> engine cross-check.
+regenerates bit-exactly, and on the bundled sample photos, sample_predictions.py) for the PyTorch <-> engine
+cross-check.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import torch
 from data import CLASSES, DEFAULT_CACHE, DEFAULT_SOURCE, load_split
 from evaluate import evaluate, load_checkpoint_model
 from folded import fold, folded_weights, load_exported
+from sample_predictions import update_expected
 from model import CIFAR_MEAN, CIFAR_STD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -167,6 +169,7 @@ def main(argv=None):
         'top1Margin': [round(v, 6) for v in (top2[:, 0] - top2[:, 1]).tolist()],
     }
     (out / 'expected.json').write_text(json.dumps(expected, indent=2) + '\n')
+    update_expected(out)  # + PyTorch predictions on the bundled sample photos
     print(f'wrote {out} ({len(raw)} weight bytes, sha256 {sha}); clean {metrics["clean"]:.4f}, '
           f'L2 {metrics["robust"]["l2"]}')
 

@@ -22,6 +22,7 @@ from attacks import pgd_l2  # noqa: E402
 from data import CLASSES, decode_split  # noqa: E402
 from folded import fold, folded_weights, load_exported  # noqa: E402
 from model import ResNet18Cifar  # noqa: E402
+from sample_predictions import area_matrix, center_crop_box  # noqa: E402
 from train import augment  # noqa: E402
 
 
@@ -132,6 +133,21 @@ class Export(unittest.TestCase):
             (Path(tmp) / 'model.json').write_text(json.dumps(spec))
             with self.assertRaises(ValueError):
                 load_exported(Path(tmp))
+
+
+class SamplePipeline(unittest.TestCase):
+    def test_area_resize_matches_the_apps_box_filter(self):
+        # an integer factor is the mean of blocks; every output row's weights sum to 1
+        self.assertTrue(np.allclose(area_matrix(4, 2), [[0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5]]))
+        m = area_matrix(7, 3)
+        self.assertTrue(np.allclose(m.sum(1), 1))
+        self.assertAlmostEqual(m[0, 2], (7 / 3 - 2) / (7 / 3))
+
+    def test_center_crop_box_rounds_halves_up_like_math_round(self):
+        self.assertEqual(center_crop_box(640, 480, 32, 32), (80, 0, 480, 480))
+        self.assertEqual(center_crop_box(300, 500, 32, 32), (0, 100, 300, 300))
+        # width 5·1/2 = 2.5 -> 3 (Math.round), where Python's round() would give 2
+        self.assertEqual(center_crop_box(3, 5, 1, 2), (0, 0, 3, 5))
 
 
 if __name__ == '__main__':

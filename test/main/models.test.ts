@@ -1,13 +1,15 @@
 /**
  * Every shipped model in resources/models: the format (ModelSpecSchema), the weight files' byte length and sha256,
  * and a PyTorch <-> engine cross-check — the engine (wasm) must reproduce the logits/probabilities that
- * training/export.py recorded in expected.json from the PyTorch model on deterministic synthetic inputs.
+ * training/export.py recorded in expected.json from the PyTorch model on deterministic synthetic inputs and on the
+ * bundled sample photos (resources/samples, through the app's own decoders, crop and resize).
  * RL_MODELS_DIR overrides the folder (used to check the test against a throwaway export).
  */
 import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { loadImageForModel } from '../../src/main/cli/images'
 import { createEngine } from '../../src/main/engine/index'
 import type { Engine } from '../../src/main/engine/api'
 import type { ImageBatch } from '../../src/shared/images'
@@ -23,7 +25,11 @@ interface Expected {
   probabilities: number[][]
   top1: number[]
   top1Margin: number[]
+  /** PyTorch on the sample photos (training/sample_predictions.py). */
+  samples: { id: string; label: string | null; top1: number; top1Margin: number; probabilities: number[] }[]
 }
+
+const SAMPLES_DIR = resolve(__dirname, '../../resources/samples')
 
 const modelFolders = existsSync(MODELS_DIR)
   ? readdirSync(MODELS_DIR).filter((name) => statSync(join(MODELS_DIR, name)).isDirectory()).sort()
@@ -126,6 +132,24 @@ describe('shipped models', () => {
           for (let c = 0; c < classes; c++) expect(Math.abs(row[c] - expected.probabilities[i][c])).toBeLessThan(1e-3)
           // a near-tie could flip legitimately between float orderings; only compare top-1 where the margin is clear
           if (expected.top1Margin[i] > 1e-3) expect(row.indexOf(Math.max(...row))).toBe(expected.top1[i])
+        }
+      })
+
+      it('the engine reproduces the PyTorch predictions on every bundled sample photo (decoded, cropped and resized by the app)', async () => {
+        const spec = readSpec(folder)
+        const { samples } = JSON.parse(readFileSync(join(MODELS_DIR, folder, 'expected.json'), 'utf8')) as Expected
+        expect(samples.length).toBeGreaterThanOrEqual(9)
+        const { height, width } = spec.input
+        const data = new Float32Array(samples.length * height * width * 3)
+        for (const [i, sample] of samples.entries()) data.set((await loadImageForModel(join(SAMPLES_DIR, sample.id), width, height)).data, i * height * width * 3)
+        const out = await engine.run({ modelId: spec.id, images: { data, shape: [samples.length, height, width, 3] }, params: { method: 'predict' } }, { signal: new AbortController().signal, onProgress: () => {} })
+        if (out.result.method !== 'predict') throw new Error(`expected a predict result, got ${out.result.method}`)
+        const { probabilities, classes } = out.result.predictions
+        for (const [i, sample] of samples.entries()) {
+          const row = Array.from(probabilities.subarray(i * classes, (i + 1) * classes))
+          // jpeg-js and libjpeg decode a level apart here and there; the box filter averages that away
+          for (let c = 0; c < classes; c++) expect(Math.abs(row[c] - sample.probabilities[c]), `${sample.id} class ${c}`).toBeLessThan(0.01)
+          if (sample.top1Margin > 0.02) expect(row.indexOf(Math.max(...row)), sample.id).toBe(sample.top1)
         }
       })
     })

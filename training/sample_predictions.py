@@ -1,0 +1,97 @@
+"""PyTorch predictions on the bundled sample photos (resources/samples), recorded in expected.json `samples`.
+
+  /usr/bin/python3 training/sample_predictions.py resources/models/<id> [more model folders]
+
+The photos go through the same pipeline as the app's main process (src/main/cli/images.ts): decode (EXIF
+orientation applied), RGB / 255, the largest centered window with the model's aspect ratio, then an AREA (box)
+filter resize to the model's size, rows then columns. test/main/models.test.ts decodes the same files with the
+app's decoders (jpeg-js, pngjs), runs the engine and compares: real photos, no dataset needed in CI. The decoders
+differ by a level here and there (libjpeg vs jpeg-js); averaged over each output pixel's box that is far below the
+test's tolerance.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+from folded import load_exported
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = REPO_ROOT / 'resources' / 'samples'
+
+
+def js_round(v: float) -> int:
+    """Math.round: halves go up (Python's round() goes to even)."""
+    return math.floor(v + 0.5)
+
+
+def center_crop_box(width: int, height: int, tw: int, th: int) -> tuple[int, int, int, int]:
+    if width * th > tw * height:
+        w = max(1, js_round(height * tw / th))
+        return (width - w) // 2, 0, w, height
+    h = max(1, js_round(width * th / tw))
+    return 0, (height - h) // 2, width, h
+
+
+def area_matrix(source: int, target: int) -> np.ndarray:
+    """[target, source] weights of the box filter, as areaWeights() in src/main/cli/images.ts."""
+    s = source / target
+    m = np.zeros((target, source), dtype=np.float64)
+    for o in range(target):
+        lo, hi = o * s, (o + 1) * s
+        for i in range(math.floor(lo), min(source, math.ceil(hi))):
+            overlap = min(hi, i + 1) - max(lo, i)
+            if overlap > 1e-12:
+                m[o, i] = overlap / s
+    return m
+
+
+def load_for_model(path: Path, tw: int, th: int) -> np.ndarray:
+    """HWC float32 in [0, 1] at the model's size."""
+    with Image.open(path) as im:
+        rgb = np.asarray(ImageOps.exif_transpose(im).convert('RGB'), dtype=np.float32) / np.float32(255)
+    h, w = rgb.shape[:2]
+    if (w, h) == (tw, th):
+        return rgb
+    x, y, cw, ch = center_crop_box(w, h, tw, th)
+    box = rgb[y:y + ch, x:x + cw].astype(np.float64)
+    rows = np.einsum('ox,yxc->yoc', area_matrix(cw, tw), box)       # horizontal pass
+    out = np.einsum('oy,yxc->oxc', area_matrix(ch, th), rows)       # vertical pass
+    return np.clip(out, 0, 1).astype(np.float32)
+
+
+def sample_predictions(model_dir: Path) -> list[dict]:
+    model, spec = load_exported(model_dir)
+    model.eval()
+    th, tw = spec['input']['height'], spec['input']['width']
+    samples = json.loads((SAMPLES_DIR / 'samples.json').read_text())
+    batch = np.stack([load_for_model(SAMPLES_DIR / s['id'], tw, th) for s in samples])
+    with torch.no_grad():
+        probs = model(torch.from_numpy(batch).permute(0, 3, 1, 2)).softmax(1)
+    top2 = probs.topk(2, dim=1)
+    return [{'id': s['id'], 'label': s['label'], 'top1': int(top2.indices[i, 0]),
+             'top1Margin': round(float(top2.values[i, 0] - top2.values[i, 1]), 6),
+             'probabilities': [round(v, 7) for v in probs[i].tolist()]} for i, s in enumerate(samples)]
+
+
+def update_expected(model_dir: Path) -> list[dict]:
+    path = Path(model_dir) / 'expected.json'
+    expected = json.loads(path.read_text())
+    expected['samples'] = sample_predictions(model_dir)
+    path.write_text(json.dumps(expected, indent=2) + '\n')
+    return expected['samples']
+
+
+if __name__ == '__main__':
+    for d in sys.argv[1:]:
+        rows = update_expected(Path(d))
+        classes = json.loads((Path(d) / 'model.json').read_text())['classes']
+        labelled = [r for r in rows if r['label']]
+        right = sum(classes[r['top1']] == r['label'] for r in labelled)
+        print(f'{d}: {len(rows)} samples, top-1 right on {right}/{len(labelled)} labelled CIFAR-class photos')
