@@ -90,9 +90,12 @@ test('unlinked parameters run one job per model, and a long attack can be cancel
 })
 })
 
-test('an attack experiment card re-opens to the same parameters', async ({ page }) => {
+test('an attack experiment card re-opens to the same parameters and brings back every image of the strip', async ({ page }) => {
   test.setTimeout(90_000)
+  await dropFiles(page, [photo('dog-german-shepherd.jpg')])
+  await expect(page.getByTestId('thumb')).toHaveCount(1)
   await dropFiles(page, [photo('cat-chelsea.jpg')])
+  await expect(page.getByTestId('thumb')).toHaveCount(2)
   await expect(page.getByTestId('top5-robust').locator('li')).toHaveCount(5)
   await page.getByTestId('tab-attack').click()
   await page.getByLabel('ε (L2) value').fill('0.75')
@@ -106,6 +109,8 @@ test('an attack experiment card re-opens to the same parameters', async ({ page 
   await page.getByTestId('export-card').click()
   const card = readFileSync(await (await downloadPromise).path(), 'utf8')
   expect(JSON.parse(card)).toMatchObject({ view: 'attack', params: { 'standard.eps': 0.75, 'robust.steps': 5, linked: true } })
+  expect(JSON.parse(card).image.name).toBe('cat-chelsea.jpg')
+  expect(JSON.parse(card).others.map((o: { name: string }) => o.name)).toEqual(['dog-german-shepherd.jpg'])
 
   const csvPromise = page.waitForEvent('download')
   await page.getByTestId('export-csv').click()
@@ -115,6 +120,7 @@ test('an attack experiment card re-opens to the same parameters', async ({ page 
   await page.getByLabel('ε (L2) value').press('Enter')
   await dropFiles(page, [{ name: 'attack-card.json', mimeType: 'application/json', bytes: Buffer.from(card) }])
   await expect(page.getByTestId('notice')).toContainText('Opened attack-card.json')
+  await expect(page.getByTestId('thumb')).toHaveCount(4)
   await expect(page.getByTestId('tab-attack')).toHaveAttribute('aria-selected', 'true')
   await expect(page.getByLabel('ε (L2) value')).toHaveValue('0.75')
   await expect(page.getByLabel('Steps value')).toHaveValue('5')

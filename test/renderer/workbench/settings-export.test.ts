@@ -113,6 +113,15 @@ describe('experiment cards and telemetry CSV', () => {
     expect(dataUrlToBytes(png).subarray(0, 4)).toEqual(new Uint8Array([0x89, 0x50, 0x4e, 0x47]))
   })
 
+  it('keeps the other images of the strip in the card, in order, and refuses one that is not a PNG', () => {
+    const picture = (name: string) => ({ name, label: 'cat', width: 10, height: 8, crop: { x: 1, y: 0, size: 8 }, png })
+    const card = buildCard({ snapshot, pair: null, models: [], image: picture('a.png'), others: [picture('b.png'), picture('c.png')] })
+    expect(parseCard(JSON.stringify(card)).others?.map((o) => o.name)).toEqual(['b.png', 'c.png'])
+    expect('others' in buildCard({ snapshot, pair: null, models: [], image: picture('a.png'), others: [] })).toBe(false)
+    const broken = { ...card, others: [{ ...picture('d.png'), png: 'data:image/jpeg;base64,xx' }] }
+    expect(() => parseCard(JSON.stringify(broken))).toThrow(/others\.0\.png/)
+  })
+
   it('says what is wrong with a file that is not a card', () => {
     expect(() => parseCard('{oops')).toThrow('not valid JSON')
     expect(() => parseCard(JSON.stringify({ format: 'something-else' }))).toThrow(/not a valid experiment card \(format\)/)

@@ -1,7 +1,8 @@
 /**
  * Export of the current panel: a PNG composed on a canvas from what the view shows (stamped with the
  * convention), an experiment card (JSON with every parameter, seed, model ids + weight hashes, preset, the crop
- * and the image itself as a PNG data URL — opening it restores the exact state), and per-step telemetry as CSV.
+ * and the image itself as a PNG data URL, plus the other images of the strip — views such as the robustness curve
+ * run on all of them — so opening it restores the exact state), and per-step telemetry as CSV.
  * Everything goes through `export:save`; when main answers {status: 'download'} (browser mode) the renderer
  * offers the bytes itself through an <a download> blob URL.
  */
@@ -42,6 +43,16 @@ export const CARD_FORMAT = 'robust-lens/experiment@1'
 
 const primitive = z.union([z.number(), z.string().max(256), z.boolean(), z.null()])
 
+const CardImageSchema = z.object({
+  name: z.string().max(256),
+  label: z.string().nullable(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  crop: z.object({ x: z.number().int().nonnegative(), y: z.number().int().nonnegative(), size: z.number().int().positive() }),
+  png: z.string().startsWith('data:image/png;base64,', 'the image must be a PNG data URL')
+})
+export type CardImage = z.infer<typeof CardImageSchema>
+
 export const ExperimentCardSchema = z.object({
   format: z.literal(CARD_FORMAT),
   createdAt: z.string(),
@@ -52,16 +63,10 @@ export const ExperimentCardSchema = z.object({
   seed: z.number().int().nullable(),
   pair: z.string().nullable(),
   models: z.array(z.object({ id: z.string(), role: z.enum(['standard', 'robust']), weightsSha256: z.string().nullable() })),
-  image: z
-    .object({
-      name: z.string().max(256),
-      label: z.string().nullable(),
-      width: z.number().int().positive(),
-      height: z.number().int().positive(),
-      crop: z.object({ x: z.number().int().nonnegative(), y: z.number().int().nonnegative(), size: z.number().int().positive() }),
-      png: z.string().startsWith('data:image/png;base64,', 'the image must be a PNG data URL')
-    })
-    .nullable()
+  /** The current image. */
+  image: CardImageSchema.nullable(),
+  /** The other images of the strip, in order (absent in cards that had none). */
+  others: z.array(CardImageSchema).max(500).optional()
 })
 
 export type ExperimentCard = z.infer<typeof ExperimentCardSchema>
@@ -70,7 +75,8 @@ export interface CardInput {
   snapshot: ExportSnapshot
   pair: string | null
   models: { id: string; role: 'standard' | 'robust'; weightsSha256: string | null }[]
-  image: { name: string; label: string | null; width: number; height: number; crop: Crop; png: string } | null
+  image: CardImage | null
+  others?: CardImage[]
   app?: { version: string; backend: string }
   now?: Date
 }
@@ -86,7 +92,8 @@ export function buildCard(input: CardInput): ExperimentCard {
     seed: input.snapshot.seed,
     pair: input.pair,
     models: input.models,
-    image: input.image
+    image: input.image,
+    ...(input.others?.length ? { others: input.others } : {})
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Re-open an experiment card: add its image with its crop, select its pair, store its parameters as the view's
+ * Re-open an experiment card: add its images with their crops (the current one first, so it is selected), select its pair, store its parameters as the view's
  * saved parameters (the view restores from there when it is (re)mounted). Returns the view to show and notes
  * about anything that differs from when the card was written (a missing model, other weights).
  */
@@ -27,11 +27,12 @@ export async function openCard(text: string, deps: { images: ImagesState; models
       warnings.push(`model ${m.id} has different weights than when the card was written`)
     }
   }
-  if (card.image) {
-    const ids = await deps.images.addBytes([
-      { name: card.image.name, bytes: dataUrlToBytes(card.image.png), source: { kind: 'card' }, label: card.image.label, crop: card.image.crop }
-    ])
-    if (ids.length === 0) warnings.push(`the card's image could not be decoded`)
+  const pictures = [...(card.image ? [card.image] : []), ...(card.others ?? [])]
+  if (pictures.length > 0) {
+    const ids = await deps.images.addBytes(
+      pictures.map((p) => ({ name: p.name, bytes: dataUrlToBytes(p.png), source: { kind: 'card' as const }, label: p.label, crop: p.crop }))
+    )
+    if (ids.length < pictures.length) warnings.push(`${pictures.length - ids.length} of the card's ${pictures.length} images could not be decoded`)
   }
   deps.settings.setViewParams(card.view, card.params)
   if (card.preset) deps.settings.set({ preset: card.preset })
