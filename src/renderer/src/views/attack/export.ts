@@ -3,9 +3,10 @@ import type { AttackResult, FeatureVizResult, StepTelemetry } from '../../../../
 import type { ModelInfo } from '../../../../shared/model-format'
 import type { ExportImage, ExportPanel, ExportSnapshot } from '../../lib/export'
 import { rgbFloatToRgba } from '../../lib/resize'
-import { amplify, flipText, top1, type AttackForm } from '../../state/attack.svelte'
+import { amplify, flipText, top1, type AttackForm, type AttackState } from '../../state/attack.svelte'
 import type { FeatureVizForm } from '../../state/featureviz.svelte'
 import { fmt, type Role } from './linked.svelte'
+import type { SideBySide } from './side-by-side.svelte'
 
 type Flat = ExportSnapshot['params']
 
@@ -61,6 +62,19 @@ export function attackSnapshot(view: string, entries: SideEntry<AttackResult>[],
     panels,
     telemetry: Object.fromEntries(entries.map((e) => [e.model.id, e.result.telemetry]))
   }
+}
+
+/** The attack preset as settings and cards keep it (the note capped at 250 characters). */
+export const attackPresetRecord = (attack: Pick<AttackState, 'preset' | 'presetNote'>): Flat => ({
+  preset: attack.preset,
+  presetNote: attack.presetNote.slice(0, 250)
+})
+
+/** An attack view's snapshot: each side's result, the parameters the first side ran with, the current parameters. */
+export function attackViewSnapshot(view: string, side: SideBySide<AttackForm>, attack: AttackState): ExportSnapshot | null {
+  const params = { ...attack.params.toRecord(), ...attackPresetRecord(attack) }
+  // preset null: a card's preset is the visualization preset (settings.preset); the attack preset travels in params
+  return attackSnapshot(view, side.entries('attack'), side.ranWith[side.roles[0]], params, null, attack.presetNote)
 }
 
 export function featureVizSnapshot(entries: SideEntry<FeatureVizResult>[], form: FeatureVizForm | undefined, params: Flat, note: string): ExportSnapshot | null {

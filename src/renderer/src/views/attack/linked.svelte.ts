@@ -96,6 +96,12 @@ export function labScale(model: Pick<ModelInfo, 'input'> | undefined): number {
   return Math.sqrt(inputDims(model) / (3 * LAB_SIDE * LAB_SIDE))
 }
 
+/** The threat models as radio choices. */
+export const THREAT_CHOICES: readonly { value: 'l2' | 'linf'; text: string }[] = [
+  { value: 'l2', text: 'L2' },
+  { value: 'linf', text: 'L∞' }
+]
+
 /** Per-value RMS change of an L2 perturbation of norm ε: ε/√d. */
 export const rmsPerValue = (eps: number, model: Pick<ModelInfo, 'input'>): number => eps / Math.sqrt(inputDims(model))
 

@@ -41,6 +41,12 @@ export class SideRuns {
     return Promise.all(requests.map((req, i) => this.runners[i].run(req)))
   }
 
+  /** run(), answering whether every job finished (none failed or was cancelled). */
+  async runAll(requests: JobRequestInput[]): Promise<boolean> {
+    const finished = await this.run(requests)
+    return finished.length > 0 && finished.every((f) => f !== null)
+  }
+
   async cancel(): Promise<void> {
     await Promise.all(this.active.map((r) => r.cancel()))
   }
@@ -56,6 +62,11 @@ export class SideRuns {
   /** Live telemetry received so far for one model (throttled by main; the result carries every step). */
   telemetry(modelId: string): StepTelemetry[] {
     return this.#runnerFor(modelId)?.telemetry[modelId] ?? []
+  }
+
+  /** Every step of one model's run: the result's once it is in, else the live telemetry so far. */
+  history(modelId: string, method: 'attack' | 'featureViz'): StepTelemetry[] {
+    return this.result(modelId, method)?.telemetry ?? this.telemetry(modelId)
   }
 
   /** The image batch sent to one model in the last run. */
