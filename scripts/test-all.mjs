@@ -16,6 +16,26 @@ function run(command, args, env = {}) {
   return result.status ?? 1
 }
 
+// training/ (PyTorch): Debian's python3 with python3-torch (.ci/run installs it), or $PYTHON
+const PYTHON = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3')
+const TRAINING_TESTS = join(root, 'training', 'test_pipeline.py')
+
+/** unittest's summary ("Ran N tests", then "OK" or "FAILED (failures=F, errors=E, skipped=S)"), echoed as it runs. */
+function runTrainingTests() {
+  const declared = (readFileSync(TRAINING_TESTS, 'utf8').match(/^ {4}def test_/gm) ?? []).length
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { cwd: root, encoding: 'utf8' })
+  if (probe.status !== 0) return { passed: 0, failed: 0, skipped: declared, note: ` (no PyTorch for ${PYTHON}: install python3-torch python3-numpy python3-pil)` }
+  const result = spawnSync(PYTHON, ['-m', 'unittest', '-v', 'training/test_pipeline.py'], { cwd: root, encoding: 'utf8' })
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
+  process.stdout.write(output)
+  const ran = Number(/^Ran (\d+) tests?/m.exec(output)?.[1] ?? NaN)
+  if (!Number.isFinite(ran)) return { passed: 0, failed: 1, skipped: 0, note: ' (no unittest summary)' }
+  const count = (key) => Number(new RegExp(`${key}=(\\d+)`).exec(/^(OK|FAILED).*$/m.exec(output)?.[0] ?? '')?.[1] ?? 0)
+  const failed = count('failures') + count('errors')
+  const skipped = count('skipped')
+  return { passed: ran - failed - skipped, failed: failed + (result.status !== 0 && failed === 0 ? 1 : 0), skipped, note: '' }
+}
+
 // always build: ~5 s, and a stale out/ would test old code (the e2e suite runs the built renderer and worker)
 if (run(bin('electron-vite'), ['build', '--logLevel', 'warn']) !== 0) {
   console.log('build: failed')
@@ -28,6 +48,7 @@ rmSync(E2E_REPORT, { force: true })
 // REQUIRE_BUILD: tests that use the built worker must not skip here
 run(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile=${VITEST_REPORT}`], { REQUIRE_BUILD: '1' })
 run(bin('playwright'), ['test'])
+const training = runTrainingTests()
 
 const lines = []
 const total = { passed: 0, failed: 0, skipped: 0 }
@@ -51,6 +72,8 @@ if (existsSync(E2E_REPORT)) {
   const extra = (report.errors ?? []).length ? 1 : 0
   add('e2e', s.expected + s.flaky, s.unexpected + extra, s.skipped, extra ? ' (global errors)' : '')
 } else add('e2e', 0, 1, 0, ' (no report)')
+
+add('training', training.passed, training.failed, training.skipped, training.note)
 
 console.log('')
 for (const line of lines) console.log(line)

@@ -144,13 +144,17 @@ def decode_split(source: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 def load_split(split: str, source: Path = DEFAULT_SOURCE, cache_dir: Path = DEFAULT_CACHE):
     """uint8 images [N,32,32,3] and int64 labels [N], in the canonical order; cached after the first call."""
     cache = Path(cache_dir) / f'cifar10-{split}.npz'
+    # the cache remembers what it was decoded from: another --data must not silently reuse it
+    origin = str(Path(source).resolve())
     if cache.is_file():
         with np.load(cache) as z:
-            return z['images'], z['labels']
+            cached_from = str(z['source']) if 'source' in z.files else str(Path(DEFAULT_SOURCE).resolve())  # older caches
+            if cached_from == origin:
+                return z['images'], z['labels']
     images, labels = decode_split(Path(source), split)
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix('.tmp.npz')
-    np.savez(tmp, images=images, labels=labels)
+    np.savez(tmp, images=images, labels=labels, source=np.array(origin))
     os.replace(tmp, cache)
     return images, labels
 

@@ -1,7 +1,9 @@
 """Unit tests for the training pipeline (no dataset needed): /usr/bin/python3 -m unittest training/test_pipeline.py
 
-Covers: both dataset layouts give the same canonical (round-robin) order; augmentation shapes/values; the L2 PGD
-projection; BN folding parity and the export -> load_exported round trip on a small random network.
+Covers: both dataset layouts give the same canonical (round-robin) order; the decode cache follows --data;
+augmentation shapes/values; the L2 PGD projection; BN folding parity and the export -> load_exported round trip on a
+small random network; and the whole pipeline on a tiny fake image-folder dataset: adversarial train.py, a run stopped
+after one epoch and resumed equals an uninterrupted one bit for bit, the refusals of --resume, export.py --smoke.
 """
 import io
 import os
@@ -59,6 +61,31 @@ class DataLayouts(unittest.TestCase):
         self.assertEqual(py_y[:10].tolist(), list(range(10)))
         np.testing.assert_array_equal(py_y, f_y)
         np.testing.assert_array_equal(py_x, f_x)
+
+
+def _write_fake_folders(root: Path, per_class: dict[str, int], seed=0):
+    """<root>/<split>/<class>/NNNN.png with random pixels: a tiny dataset in the development archives' layout."""
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    for split, n in per_class.items():
+        for c in CLASSES:
+            (root / split / c).mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(root / split / c / f'{i:04d}.png')
+
+
+class DecodeCache(unittest.TestCase):
+    def test_cache_is_decoded_again_when_data_points_elsewhere(self):
+        from data import load_split
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_folders(tmp / 'a', {'test': 1}, seed=1)
+            _write_fake_folders(tmp / 'b', {'test': 2}, seed=2)
+            xa, _ = load_split('test', tmp / 'a', tmp / 'cache')
+            xb, _ = load_split('test', tmp / 'b', tmp / 'cache')
+            self.assertEqual((len(xa), len(xb)), (10, 20))
+            xa2, _ = load_split('test', tmp / 'a', tmp / 'cache')
+            np.testing.assert_array_equal(xa, xa2)
 
 
 class AugmentAndAttack(unittest.TestCase):
@@ -133,6 +160,60 @@ class Export(unittest.TestCase):
             (Path(tmp) / 'model.json').write_text(json.dumps(spec))
             with self.assertRaises(ValueError):
                 load_exported(Path(tmp))
+
+
+class WholePipeline(unittest.TestCase):
+    """train.py -> checkpoint -> export.py on 160 + 50 fake images, width 2, 2 epochs of 2-step L2 PGD training."""
+
+    def test_stopped_and_resumed_run_equals_an_uninterrupted_one_and_exports(self):
+        import contextlib
+        import hashlib
+        import json
+        import export
+        import train
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
+            common = ['--width', '2', '--epochs', '2', '--eps', '0.5', '--attack-steps', '2', '--batch-size', '16',
+                      '--eval-subset', '50', '--threads', '1', '--device', 'cpu', '--data', str(tmp / 'data'),
+                      '--cache', str(tmp / 'cache'), '--runs-dir', str(tmp / 'runs')]
+            quiet = contextlib.redirect_stdout(io.StringIO())
+            with quiet:
+                train.main(['--run', 'whole'] + common)
+                train.main(['--run', 'split', '--stop-after', '1'] + common)
+            split_ck = torch.load(tmp / 'runs' / 'split' / 'last.pt')
+            self.assertEqual(split_ck['epoch'], 1)
+            with self.assertRaises(SystemExit):  # an existing run needs --resume
+                train.main(['--run', 'split'] + common)
+            with self.assertRaises(SystemExit):  # --resume must keep the planned schedule
+                train.main(['--run', 'split', '--resume'] + [('3' if a == '2' and i == 3 else a) for i, a in enumerate(common)])
+            with contextlib.redirect_stdout(io.StringIO()):
+                train.main(['--run', 'split', '--resume'] + common)
+            whole = torch.load(tmp / 'runs' / 'whole' / 'last.pt')
+            split = torch.load(tmp / 'runs' / 'split' / 'last.pt')
+            self.assertEqual((whole['epoch'], split['epoch']), (2, 2))
+            for name, tensor in whole['model'].items():
+                self.assertTrue(torch.equal(tensor, split['model'][name]), name)
+            with open(tmp / 'runs' / 'split' / 'log.csv') as f:
+                self.assertEqual([r.split(',')[0] for r in f.read().splitlines()[1:]], ['1', '2'])
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                export.main(['--checkpoint', str(tmp / 'runs' / 'whole' / 'last.pt'), '--out-dir', str(tmp / 'models'),
+                             '--smoke', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+            out = tmp / 'models' / 'cifar10-resnet18w2-l2-0.5'
+            spec = json.loads((out / 'model.json').read_text())
+            self.assertEqual(spec['weightsSha256'], hashlib.sha256((out / 'weights.bin').read_bytes()).hexdigest())
+            self.assertEqual((spec['role'], spec['training']['eps'], spec['training']['epochs']), ('robust', 0.5, 2))
+            self.assertEqual(sorted(spec['metrics']['robust']['l2']), ['0.25', '0.5', '1.0'])
+            expected = json.loads((out / 'expected.json').read_text())
+            self.assertEqual(expected['weightsSha256'], spec['weightsSha256'])
+            model = train.ResNet18Cifar(2)
+            model.load_state_dict(whole['model'])
+            model.eval()
+            loaded, _ = load_exported(out)
+            probe = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+            with torch.no_grad():
+                self.assertLess((loaded(probe) - model(probe)).abs().max().item(), 1e-4)
 
 
 class SamplePipeline(unittest.TestCase):

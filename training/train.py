@@ -2,7 +2,8 @@
 
   /usr/bin/python3 training/train.py --run w8-standard --width 8 --epochs 15
   /usr/bin/python3 training/train.py --run w8-l2-0.5 --width 8 --epochs 6 --eps 0.5
-  ... add --resume to continue a run from training/runs/<run>/last.pt (same schedule, same total epochs).
+  ... add --resume to continue a run from training/runs/<run>/last.pt (same schedule, same total epochs);
+  --stop-after K ends this invocation after epoch K (time-boxed sessions), --resume continues it bit-for-bit.
 
 Settings (see README.md): SGD momentum 0.9 nesterov, weight decay 5e-4, one-cycle LR (peak --lr) over the planned
 total epochs, no label smoothing, batch 128, random crop (4-px zero padding) + horizontal flip on batched tensors.
@@ -33,7 +34,8 @@ RUNS_DIR = Path(__file__).resolve().parent / 'runs'
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--run', required=True, help='run name; files go to training/runs/<run>/')
+    p.add_argument('--run', required=True, help='run name; files go to <runs-dir>/<run>/')
+    p.add_argument('--runs-dir', type=Path, default=RUNS_DIR, help='default training/runs')
     p.add_argument('--width', type=int, default=64)
     p.add_argument('--epochs', type=int, default=30, help='planned total epochs (the LR schedule spans these)')
     p.add_argument('--batch-size', type=int, default=128)
@@ -54,6 +56,8 @@ def parse_args(argv=None):
     p.add_argument('--cache', type=Path, default=DEFAULT_CACHE)
     p.add_argument('--resume', action='store_true')
     p.add_argument('--max-batches', type=int, default=0, help='debug: stop each epoch after this many batches')
+    p.add_argument('--stop-after', type=int, default=0,
+                   help='end this invocation after epoch K (the LR schedule still spans --epochs); continue with --resume')
     return p.parse_args(argv)
 
 
@@ -98,7 +102,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    run_dir = RUNS_DIR / args.run
+    run_dir = args.runs_dir / args.run
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / 'last.pt'
 
@@ -146,7 +150,8 @@ def main(argv=None):
         if new_log:
             csv.writer(f).writerow(['epoch', 'lr', 'train_loss', 'train_acc', 'train_adv_acc', 'test_acc_subset', 'seconds'])
 
-    for epoch in range(start_epoch, args.epochs):
+    last_epoch = min(args.epochs, args.stop_after) if args.stop_after > 0 else args.epochs
+    for epoch in range(start_epoch, last_epoch):
         t0 = time.time()
         perm = torch.randperm(len(train_y), generator=gen).to(device)
         model.train()
@@ -193,7 +198,8 @@ def main(argv=None):
         os.replace(tmp, ckpt_path)
         print(f'== epoch {epoch + 1}/{args.epochs} loss {loss_sum / seen:.4f} train acc {train_acc:.4f} '
               f'test acc (first {len(sub_y)}) {test_acc:.4f} {secs:.0f}s', flush=True)
-    print('done', flush=True)
+    print('done' if last_epoch == args.epochs else f'stopped after epoch {last_epoch}/{args.epochs} (--resume continues)',
+          flush=True)
 
 
 if __name__ == '__main__':
