@@ -216,6 +216,31 @@ class WholePipeline(unittest.TestCase):
                 self.assertLess((loaded(probe) - model(probe)).abs().max().item(), 1e-4)
 
 
+class GpuScript(unittest.TestCase):
+    def test_run_gpu_sh_trains_resumes_and_exports_all_three_models(self):
+        """The documented width-64 command, on CPU at width 2 with one epoch each: its plumbing, not CUDA."""
+        import json
+        import subprocess
+        here = Path(__file__).resolve().parent
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
+            data = f'--data {tmp / "data"} --cache {tmp / "cache"}'
+            env = {**os.environ, 'PY': sys.executable, 'DEVICE': 'cpu', 'W': '2', 'STD_EPOCHS': '1', 'ROB_EPOCHS': '1',
+                   'RUNS': str(tmp / 'runs'),
+                   'TRAIN_ARGS': f'--batch-size 16 --attack-steps 1 --eval-subset 50 --threads 1 {data}',
+                   'EXPORT_ARGS': f'--smoke --out-dir {tmp / "models"} {data}'}
+            for attempt in ('first', 'rerun'):  # a rerun resumes the finished runs and exports again
+                done = subprocess.run(['bash', str(here / 'run_gpu.sh')], env=env, capture_output=True, text=True)
+                self.assertEqual(done.returncode, 0, f'{attempt}: {done.stdout[-2000:]}{done.stderr[-2000:]}')
+            self.assertEqual(done.stdout.count('resumed'), 3)
+            ids = sorted(p.name for p in (tmp / 'models').iterdir())
+            self.assertEqual(ids, ['cifar10-resnet18w2-l2-0.5', 'cifar10-resnet18w2-l2-1.0', 'cifar10-resnet18w2-standard'])
+            for i in ids:
+                spec = json.loads((tmp / 'models' / i / 'model.json').read_text())
+                self.assertEqual(spec['architecture'], {'name': 'resnet18-cifar', 'width': 2})
+
+
 class SamplePipeline(unittest.TestCase):
     def test_area_resize_matches_the_apps_box_filter(self):
         # an integer factor is the mean of blocks; every output row's weights sum to 1
