@@ -1,9 +1,9 @@
 """Record the app engine's own evaluation in model.json `metrics.engine` (the second measurement of issue 4).
 
-  node out/main/cli.js evaluate --model <id> --data ../shared/datasets/cifar10/cifar10-test.tar.gz \
-       --limit 10000 --eps-list 0 --out /tmp/eval-clean
-  node out/main/cli.js evaluate --model <id> --data ../shared/datasets/cifar10/cifar10-test.tar.gz \
-       --limit 1000 --eps-list 0.25,0.5,1 --out /tmp/eval-pgd
+  /usr/bin/python3 training/png_split.py --split test --out /tmp/cifar10-png
+  node out/main/cli.js evaluate --model <id> --data /tmp/cifar10-png/test --limit 10000 --eps-list 0 --out /tmp/eval-clean
+  node out/main/cli.js evaluate --model <id> --data /tmp/cifar10-png/test --limit 1000 --eps-list 0.25,0.5,1 \
+       --out /tmp/eval-pgd
   /usr/bin/python3 training/engine_metrics.py --model resources/models/<id> --clean-csv /tmp/eval-clean/evaluate.csv \
        --robust-csv /tmp/eval-pgd/evaluate.csv
 
@@ -15,8 +15,9 @@ import csv
 import json
 from pathlib import Path
 
-EVALUATED_WITH = ('npm run lab -- evaluate (TF.js wasm engine; JPEGs decoded by jpeg-js), dev JPEG test set, clean 10k, '
-                  'L2 PGD-20 step 2.5ε/20, no random start, best iterate, on first 1000 (round-robin order)')
+EVALUATED_WITH = ('npm run lab -- evaluate (TF.js wasm engine) on the dev JPEG test set as PyTorch decoded it (PIL, written '
+                  'as lossless PNG by png_split.py), clean 10k, L2 PGD-20 step 2.5ε/20, no random start, best iterate, '
+                  'on first 1000 (round-robin order)')
 
 
 def rows(path):

@@ -3,21 +3,24 @@
 #   training/ship.sh runs/<run>/last.pt
 # 1. export.py: fold BatchNorm, parity checks, PyTorch evaluation (clean 10k; L2 PGD-20 on the first 1,000),
 #    model.json + weights.bin + expected.json (+ the sample-photo predictions);
-# 2. the app's engine evaluates the exported files with the same protocol (`node out/main/cli.js evaluate`);
+# 2. the app's engine evaluates the exported files with the same protocol (`node out/main/cli.js evaluate`) on the
+#    same pixels: the test split as PyTorch decoded it, written as lossless PNGs (png_split.py says why);
 # 3. engine_metrics.py records the engine's numbers in model.json and prints both side by side.
-# Needs a built app (`npx electron-vite build`) for step 2. THREADS (default 2) for PyTorch and the engine.
+# Needs a built app (`npx electron-vite build`) for step 2. THREADS (default 2) for PyTorch and the engine;
+# PNG_DIR (default: a temp folder) keeps the PNGs between calls.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CKPT=${1:?usage: training/ship.sh training/runs/<run>/last.pt}
 PY=${PY:-/usr/bin/python3}
 THREADS=${THREADS:-2}
-DATA=${DATA:-../shared/datasets/cifar10/cifar10-test.tar.gz}
 
 out=$($PY training/export.py --checkpoint "$CKPT" --threads "$THREADS" | tee /dev/stderr | sed -n 's/^wrote \([^ ]*\) .*/\1/p')
 [ -n "$out" ] || { echo "ship: export.py did not report the folder it wrote" >&2; exit 1; }
 id=$(basename "$out")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-node out/main/cli.js evaluate --model "$id" --data "$DATA" --limit 10000 --eps-list 0 --threads "$THREADS" --out "$tmp/clean" >/dev/null
-node out/main/cli.js evaluate --model "$id" --data "$DATA" --limit 1000 --eps-list 0.25,0.5,1 --threads "$THREADS" --out "$tmp/pgd" >/dev/null
+PNG_DIR=${PNG_DIR:-$tmp/png}
+[ -d "$PNG_DIR/test" ] || $PY training/png_split.py --split test --out "$PNG_DIR"
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit 10000 --eps-list 0 --threads "$THREADS" --out "$tmp/clean" >/dev/null
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit 1000 --eps-list 0.25,0.5,1 --threads "$THREADS" --out "$tmp/pgd" >/dev/null
 $PY training/engine_metrics.py --model "resources/models/$id" --clean-csv "$tmp/clean/evaluate.csv" --robust-csv "$tmp/pgd/evaluate.csv"

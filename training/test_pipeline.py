@@ -88,6 +88,23 @@ class DecodeCache(unittest.TestCase):
             np.testing.assert_array_equal(xa, xa2)
 
 
+    def test_png_split_keeps_pixels_labels_and_order(self):
+        from data import load_split
+        from png_split import write_png_split
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_folders(tmp / 'jpg', {'test': 3}, seed=4)
+            for f in (tmp / 'jpg').rglob('*.png'):  # JPEG sources, like the development archives
+                from PIL import Image
+                Image.open(f).save(f.with_suffix('.jpg'), quality=75)
+                f.unlink()
+            x, y = load_split('test', tmp / 'jpg', tmp / 'cache')
+            self.assertEqual(write_png_split('test', tmp / 'png', tmp / 'jpg', tmp / 'cache'), 30)
+            x2, y2 = decode_split(tmp / 'png', 'test')
+            np.testing.assert_array_equal(y, y2)
+            np.testing.assert_array_equal(x, x2)
+
+
 class AugmentAndAttack(unittest.TestCase):
     def test_augment_keeps_shape_range_and_changes_pixels(self):
         x = torch.randint(0, 256, (16, 32, 32, 3), dtype=torch.uint8)

@@ -147,8 +147,10 @@ describe('shipped models', () => {
         const { probabilities, classes } = out.result.predictions
         for (const [i, sample] of samples.entries()) {
           const row = Array.from(probabilities.subarray(i * classes, (i + 1) * classes))
-          // jpeg-js and libjpeg decode a level apart here and there; the box filter averages that away
-          for (let c = 0; c < classes; c++) expect(Math.abs(row[c] - sample.probabilities[c]), `${sample.id} class ${c}`).toBeLessThan(0.01)
+          // jpeg-js (the app) and libjpeg (PIL) decode a level apart here and there. Measured on the retrained width-8
+          // standard model: cat-chelsea.jpg differs by up to 0.0103 in one class, and by 5e-7 when the app reads PIL's
+          // pixels (the same photo saved as PNG), so the whole difference is the decoder; 0.02 leaves room for it
+          for (let c = 0; c < classes; c++) expect(Math.abs(row[c] - sample.probabilities[c]), `${sample.id} class ${c}`).toBeLessThan(0.02)
           if (sample.top1Margin > 0.02) expect(row.indexOf(Math.max(...row)), sample.id).toBe(sample.top1)
         }
       })
