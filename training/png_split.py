@@ -18,15 +18,20 @@ from PIL import Image
 from data import CLASSES, DEFAULT_CACHE, DEFAULT_SOURCE, load_split
 
 
-def write_png_split(split: str, out: Path, source: Path = DEFAULT_SOURCE, cache: Path = DEFAULT_CACHE) -> int:
-    images, labels = load_split(split, source, cache)
+def write_png_folders(images, labels, split_dir: Path) -> int:
+    """uint8 NHWC images -> `<split_dir>/<class>/NNNN.png`, NNNN = rank within the class in the given order."""
     rank = [0] * len(CLASSES)
     for image, label in zip(images, labels):
-        folder = out / split / CLASSES[label]
+        folder = split_dir / CLASSES[label]
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(folder / f'{rank[label]:04d}.png')
         rank[label] += 1
     return len(labels)
+
+
+def write_png_split(split: str, out: Path, source: Path = DEFAULT_SOURCE, cache: Path = DEFAULT_CACHE) -> int:
+    images, labels = load_split(split, source, cache)
+    return write_png_folders(images, labels, out / split)
 
 
 def main(argv=None):

@@ -19,5 +19,8 @@ for i in 0 1 2; do
   pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
-for run in "${RUNS[@]}"; do ./ship.sh "$PWD/runs/$run/last.pt"; done
+# one PNG copy of the test split for the three engine evaluations (ship.sh would write one per call)
+PNG_DIR=$(mktemp -d)
+trap 'rm -rf "$PNG_DIR"' EXIT
+for run in "${RUNS[@]}"; do PNG_DIR=$PNG_DIR ./ship.sh "$PWD/runs/$run/last.pt"; done
 $PY model_table.py

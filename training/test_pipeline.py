@@ -24,6 +24,7 @@ from attacks import pgd_l2  # noqa: E402
 from data import CLASSES, decode_split  # noqa: E402
 from folded import fold, folded_weights, load_exported  # noqa: E402
 from model import ResNet18Cifar  # noqa: E402
+from png_split import write_png_folders  # noqa: E402
 from sample_predictions import area_matrix, center_crop_box  # noqa: E402
 from train import augment  # noqa: E402
 
@@ -38,7 +39,6 @@ def _fake_split(n_per_class=3, seed=0):
 
 class DataLayouts(unittest.TestCase):
     def test_python_archive_and_png_folders_agree_on_round_robin_order(self):
-        from PIL import Image
         images, labels = _fake_split()
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
@@ -51,12 +51,7 @@ class DataLayouts(unittest.TestCase):
                     tar.addfile(info, io.BytesIO(raw))
             py_x, py_y = decode_split(tmp / 'cifar-10-python.tar.gz', 'test')
             # folder layout: lossless PNGs, numbered by rank within class in archive order
-            rank = {c: 0 for c in range(10)}
-            for img, lab in zip(images, labels):
-                d = tmp / 'folders' / 'test' / CLASSES[lab]
-                d.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(img).save(d / f'{rank[lab]:04d}.png')
-                rank[lab] += 1
+            write_png_folders(images, labels, tmp / 'folders' / 'test')
             f_x, f_y = decode_split(tmp / 'folders', 'test')
         self.assertEqual(py_y[:10].tolist(), list(range(10)))
         np.testing.assert_array_equal(py_y, f_y)
@@ -65,13 +60,10 @@ class DataLayouts(unittest.TestCase):
 
 def _write_fake_folders(root: Path, per_class: dict[str, int], seed=0):
     """<root>/<split>/<class>/NNNN.png with random pixels: a tiny dataset in the development archives' layout."""
-    from PIL import Image
     rng = np.random.default_rng(seed)
     for split, n in per_class.items():
-        for c in CLASSES:
-            (root / split / c).mkdir(parents=True, exist_ok=True)
-            for i in range(n):
-                Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(root / split / c / f'{i:04d}.png')
+        labels = np.repeat(np.arange(len(CLASSES)), n)
+        write_png_folders(rng.integers(0, 256, (len(labels), 32, 32, 3), dtype=np.uint8), labels, root / split)
 
 
 class DecodeCache(unittest.TestCase):
@@ -86,7 +78,6 @@ class DecodeCache(unittest.TestCase):
             self.assertEqual((len(xa), len(xb)), (10, 20))
             xa2, _ = load_split('test', tmp / 'a', tmp / 'cache')
             np.testing.assert_array_equal(xa, xa2)
-
 
     def test_png_split_keeps_pixels_labels_and_order(self):
         from data import load_split
@@ -202,8 +193,10 @@ class WholePipeline(unittest.TestCase):
             self.assertEqual(split_ck['epoch'], 1)
             with self.assertRaises(SystemExit):  # an existing run needs --resume
                 train.main(['--run', 'split'] + common)
+            three_epochs = common[:3] + ['3'] + common[4:]
+            self.assertEqual(common[2:4], ['--epochs', '2'])
             with self.assertRaises(SystemExit):  # --resume must keep the planned schedule
-                train.main(['--run', 'split', '--resume'] + [('3' if a == '2' and i == 3 else a) for i, a in enumerate(common)])
+                train.main(['--run', 'split', '--resume'] + three_epochs)
             with contextlib.redirect_stdout(io.StringIO()):
                 train.main(['--run', 'split', '--resume'] + common)
             whole = torch.load(tmp / 'runs' / 'whole' / 'last.pt')
