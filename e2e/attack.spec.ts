@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { test, expect, dropFiles, screenshot } from './fixtures'
 import { SAMPLES_DIR, SLOW_MODELS } from './paths'
+import { formatTasks, rendererTasksDuring } from './renderer-tasks'
 
 const photo = (name: string): { name: string; mimeType: string; bytes: Buffer } => ({ name, mimeType: 'image/jpeg', bytes: readFileSync(resolve(SAMPLES_DIR, name)) })
 
@@ -40,32 +41,25 @@ test.describe('on the slow pair', () => {
   test.use({ modelsDir: SLOW_MODELS })
 
 /**
- * The target is no renderer task over 50 ms. On the shared 2-core dev machine (load average ≈ 12 while the
- * workers compute) wall-clock long tasks of 55–150 ms appear around the result even though a CPU profile of the
- * whole 60-step run shows ≈ 1–2 ms of Chart.js work per update; so this asserts a 250 ms ceiling (catches
- * regressions such as re-creating charts or looping over big arrays per event) and prints what it measured.
+ * The target is no renderer task over 50 ms. Measured as main-thread CPU time from a Chromium trace
+ * (renderer-tasks.ts): wall-clock long tasks of 55–324 ms appeared here while the workers held both cores, although a
+ * CPU profile of the whole 60-step run shows ≈ 1–2 ms of Chart.js work per update — the renderer was waiting for a core.
  */
-test('the renderer stays responsive while a live-charted attack runs', async ({ page }) => {
+test('the renderer stays responsive while a live-charted attack runs', async ({ page, browser }) => {
   test.setTimeout(120_000)
   await dropFiles(page, [photo('cat-chelsea.jpg')])
   await expect(page.getByTestId('top5-robust').locator('li')).toHaveCount(5, { timeout: 30_000 })
   await page.getByTestId('tab-attack').click()
   await page.getByLabel('Steps value').fill('60')
   await page.getByLabel('Steps value').press('Enter')
-  await page.evaluate(() => {
-    const w = window as unknown as { __longTasks: number[] }
-    w.__longTasks = []
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) w.__longTasks.push(e.duration)
-    }).observe({ type: 'longtask', buffered: false })
+  const tasks = await rendererTasksDuring(browser, page, async () => {
+    await page.getByTestId('run').click()
+    await expect(page.getByTestId('status')).toContainText('Running')
+    await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 90_000 })
   })
-  await page.getByTestId('run').click()
-  await expect(page.getByTestId('status')).toContainText('Running')
-  await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 90_000 })
-  const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks)
-  test.info().annotations.push({ type: 'long tasks (ms)', description: JSON.stringify(longTasks.map((d) => Math.round(d))) })
-  console.log(`long tasks during the run: ${JSON.stringify(longTasks.map((d) => Math.round(d)))}`)
-  expect(longTasks.filter((d) => d > 250)).toEqual([])
+  test.info().annotations.push({ type: 'renderer tasks over 20 ms', description: formatTasks(tasks) })
+  console.log(`renderer tasks over 20 ms during the run: ${formatTasks(tasks)}`)
+  expect(tasks.app.filter((t) => t.cpuMs > 50)).toEqual([])
 })
 
 test('unlinked parameters run one job per model, and a long attack can be cancelled', async ({ page }) => {
