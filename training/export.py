@@ -102,6 +102,10 @@ def main(argv=None):
         metrics = None
 
     partial = epochs_done < epochs_planned
+    history = targs.get('init_history', [])
+    epochs_total = epochs_done + sum(int(h['epochs_done']) for h in history)
+    warm_restart = ''.join(f'Initialized from run {h["run"]} ({h["epochs_done"]} epochs, {h["schedule"]} LR peak {h["lr"]}); '
+                           for h in history)
     attack = (f'L2 PGD adversarial training, eps {eps:g}, {targs["attack_steps"]} steps of '
               f'{float(targs["attack_step_size"]):.4f} (2.5*eps/steps), no random start, last iterate, model in '
               f'{targs["attack_mode"]} mode during the attack; weight update on adversarial examples only. '
@@ -110,6 +114,8 @@ def main(argv=None):
              f'(conv/linear weights), batch {targs["batch_size"]}, {targs["schedule"]} LR peak {targs["lr"]} over '
              f'{epochs_planned} planned epochs, random crop (4-px pad) + horizontal flip, no label smoothing. '
              f'Trained on CPU (2 cores) at width {width}: the widest that fit this session\'s compute. '
+             + (f'{warm_restart}then this run\'s own schedule as a warm restart ({epochs_total} epochs in all). '
+                if history else '')
              + (f'PARTIAL SCHEDULE: epoch {epochs_done} of {epochs_planned} (LR not yet annealed); resume with '
                 f'train.py --resume to finish.' if partial else f'Full schedule ({epochs_done} epochs).'))
     spec = {
@@ -124,7 +130,7 @@ def main(argv=None):
                      'threat': 'none' if eps == 0 else 'l2', 'eps': eps,
                      'attackSteps': int(targs['attack_steps']) if eps > 0 else 0,
                      **({'attackStepSize': round(float(targs['attack_step_size']), 6)} if eps > 0 else {}),
-                     'epochs': epochs_done, 'seed': int(targs['seed']), 'notes': notes},
+                     'epochs': epochs_total, 'seed': int(targs['seed']), 'notes': notes},
         'metrics': None,
         'weightsSha256': sha,
         'weightsManifest': [{'paths': ['weights.bin'],

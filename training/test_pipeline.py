@@ -3,7 +3,8 @@
 Covers: both dataset layouts give the same canonical (round-robin) order; the decode cache follows --data;
 augmentation shapes/values; the L2 PGD projection; BN folding parity and the export -> load_exported round trip on a
 small random network; and the whole pipeline on a tiny fake image-folder dataset: adversarial train.py, a run stopped
-after one epoch and resumed equals an uninterrupted one bit for bit, the refusals of --resume, export.py --smoke.
+after one epoch and resumed equals an uninterrupted one bit for bit, the refusals of --resume, export.py --smoke;
+a warm restart (--init-from) starts at its source's weights and the model card counts every epoch.
 """
 import io
 import os
@@ -224,6 +225,46 @@ class WholePipeline(unittest.TestCase):
             probe = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
             with torch.no_grad():
                 self.assertLess((loaded(probe) - model(probe)).abs().max().item(), 1e-4)
+
+
+class WarmRestart(unittest.TestCase):
+    """--init-from: a finished run's weights, this run's own schedule; refusals; the history survives --resume and
+    reaches the model card."""
+
+    def test_init_from_starts_at_the_source_weights_and_export_counts_every_epoch(self):
+        import contextlib
+        import json
+        import export
+        import train
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
+            common = ['--width', '2', '--eps', '0.5', '--attack-steps', '2', '--batch-size', '16', '--eval-subset', '50',
+                      '--threads', '1', '--device', 'cpu', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache'),
+                      '--runs-dir', str(tmp / 'runs')]
+            base = tmp / 'runs' / 'base' / 'last.pt'
+            with contextlib.redirect_stdout(io.StringIO()):
+                train.main(['--run', 'base', '--epochs', '1'] + common)
+                train.main(['--run', 'partial', '--epochs', '2', '--stop-after', '1'] + common)
+                with self.assertRaises(SystemExit):  # the source must have finished its schedule
+                    train.main(['--run', 'bad1', '--epochs', '1', '--init-from', str(tmp / 'runs' / 'partial' / 'last.pt')] + common)
+                with self.assertRaises(SystemExit):  # and match width and eps
+                    train.main(['--run', 'bad2', '--epochs', '1', '--init-from', str(base)] + common[:2] + ['3'] + common[3:])
+                # a learning rate too small to move the weights: after one epoch they are still the source's
+                warm = ['--run', 'warm', '--epochs', '2', '--lr', '1e-9', '--init-from', str(base)] + common
+                train.main(warm + ['--stop-after', '1'])
+                train.main(warm + ['--resume'])
+            source, continued = torch.load(base), torch.load(tmp / 'runs' / 'warm' / 'last.pt')
+            for name, tensor in source['model'].items():
+                if name.endswith('weight') and tensor.ndim == 4:
+                    self.assertLess((continued['model'][name] - tensor).abs().max().item(), 1e-5, name)
+            self.assertEqual([h['run'] for h in continued['args']['init_history']], ['base'])
+            with contextlib.redirect_stdout(io.StringIO()):
+                export.main(['--checkpoint', str(tmp / 'runs' / 'warm' / 'last.pt'), '--out-dir', str(tmp / 'models'),
+                             '--smoke', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+            training = json.loads((tmp / 'models' / 'cifar10-resnet18w2-l2-0.5' / 'model.json').read_text())['training']
+            self.assertEqual(training['epochs'], 3)
+            self.assertIn('Initialized from run base (1 epochs', training['notes'])
 
 
 class GpuScript(unittest.TestCase):

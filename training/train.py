@@ -4,6 +4,7 @@
   /usr/bin/python3 training/train.py --run w8-l2-0.5 --width 8 --epochs 6 --eps 0.5
   ... add --resume to continue a run from training/runs/<run>/last.pt (same schedule, same total epochs);
   --stop-after K ends this invocation after epoch K (time-boxed sessions), --resume continues it bit-for-bit.
+  --init-from runs/<finished run>/last.pt starts from that run's weights with this run's own schedule (warm restart).
 
 Settings (see README.md): SGD momentum 0.9 nesterov, weight decay 5e-4, one-cycle LR (peak --lr) over the planned
 total epochs, no label smoothing, batch 128, random crop (4-px zero padding) + horizontal flip on batched tensors.
@@ -55,6 +56,9 @@ def parse_args(argv=None):
     p.add_argument('--data', type=Path, default=DEFAULT_SOURCE)
     p.add_argument('--cache', type=Path, default=DEFAULT_CACHE)
     p.add_argument('--resume', action='store_true')
+    p.add_argument('--init-from', type=Path, default=None,
+                   help='start from the weights of a finished run\'s last.pt (same width and eps) with this run\'s own '
+                        'fresh optimizer and LR schedule: a warm restart that continues a converged-too-early model')
     p.add_argument('--max-batches', type=int, default=0, help='debug: stop each epoch after this many batches')
     p.add_argument('--stop-after', type=int, default=0,
                    help='end this invocation after epoch K (the LR schedule still spans --epochs); continue with --resume')
@@ -139,9 +143,24 @@ def main(argv=None):
         np.random.set_state(ck['rng']['numpy'])
         random.setstate(ck['rng']['python'])
         start_epoch = ck['epoch']
+        if 'init_history' in ck['args']:
+            args.init_history = ck['args']['init_history']
         print(f'resumed {ckpt_path} at epoch {start_epoch}/{args.epochs}', flush=True)
     elif ckpt_path.exists():
         raise SystemExit(f'{ckpt_path} exists: pass --resume or choose another --run')
+    elif args.init_from:
+        src = torch.load(args.init_from, map_location=device)
+        if src['args']['width'] != args.width or src['args']['eps'] != args.eps:
+            raise SystemExit(f'--init-from {args.init_from}: width/eps {src["args"]["width"]}/{src["args"]["eps"]} '
+                             f'differ from this run\'s {args.width}/{args.eps}')
+        if src['epoch'] < src['args']['epochs']:
+            raise SystemExit(f'--init-from {args.init_from}: that run stopped at epoch {src["epoch"]} of '
+                             f'{src["args"]["epochs"]}; finish it with --resume first')
+        model.load_state_dict(src['model'])
+        # the source's own history, so export.py can state the whole training (it may itself be a continuation)
+        own = {k: v for k, v in src['args'].items() if k != 'init_history'}
+        args.init_history = src['args'].get('init_history', []) + [{**own, 'epochs_done': src['epoch']}]
+        print(f'initialized from {args.init_from} ({src["epoch"]} epochs of {src["args"]["run"]})', flush=True)
 
     (run_dir / 'args.json').write_text(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, indent=2))
     log_path = run_dir / 'log.csv'
