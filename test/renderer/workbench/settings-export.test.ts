@@ -35,6 +35,20 @@ describe('SettingsState', () => {
     expect(stored.views.saliency).toEqual({ linked: false })
   })
 
+  it('sends the pending change at once when the page is hidden (closed or reloaded within the save delay)', async () => {
+    const settings = new SettingsState()
+    await settings.load()
+    const stop = settings.saveOnPageHide()
+    settings.setViewParams('app', { view: 'attack' })
+    window.dispatchEvent(new Event('pagehide'))
+    const sets = mock.calls.filter((c) => c.channel === 'settings:set')
+    expect(sets.map((c) => c.args[0])).toEqual([{ views: { ...defaultSettings().views, app: { view: 'attack' } } }])
+    stop()
+    settings.set({ theme: 'light' })
+    window.dispatchEvent(new Event('pagehide'))
+    expect(mock.calls.filter((c) => c.channel === 'settings:set')).toHaveLength(1)
+  })
+
   it('reset drops pending writes and takes the defaults from main', async () => {
     const settings = new SettingsState()
     await settings.load()

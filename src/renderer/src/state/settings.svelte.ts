@@ -49,6 +49,16 @@ export class SettingsState {
     }
   }
 
+  /**
+   * Send what is pending when the page goes away: closing the window or reloading within the save delay would
+   * otherwise lose the last change (the active view, a slider). The invoke is sent at once; its reply is not awaited.
+   */
+  saveOnPageHide(target: Window = window): () => void {
+    const saveNow = (): void => void this.flush()
+    target.addEventListener('pagehide', saveNow)
+    return () => target.removeEventListener('pagehide', saveNow)
+  }
+
   viewParams(view: string): ViewParams | undefined {
     return this.value.views[view]
   }
