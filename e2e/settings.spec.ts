@@ -27,9 +27,9 @@ test('the saliency parameters and the active view are restored after a reload; r
   await page.getByTestId('smoothing-standard').selectOption('smoothgrad2')
   await page.getByTestId('shared-scale').check()
   await page.getByTestId('tab-attack').click()
-  await expect.poll(() => page.evaluate(async () => (await window.api.invoke('settings:get')).views.saliency?.['standard.smoothing'])).toBe('smoothgrad2')
   // wait for the debounced writes: the app also sends pending settings on pagehide (unit-tested in
-  // settings-export.test.ts), but Playwright drops a binding call made while the page unloads, so the bridge cannot
+  // settings-export.test.ts), but Playwright drops a binding call made while the page unloads, so here it would not arrive
+  await expect.poll(() => page.evaluate(async () => (await window.api.invoke('settings:get')).views.saliency?.['standard.smoothing'])).toBe('smoothgrad2')
   await expect.poll(() => page.evaluate(async () => (await window.api.invoke('settings:get')).views.app?.view)).toBe('attack')
   await page.reload()
   await expect(page.getByTestId('tab-attack')).toHaveAttribute('aria-selected', 'true')
