@@ -49,6 +49,27 @@ describe('SettingsState', () => {
     expect(mock.calls.filter((c) => c.channel === 'settings:set')).toHaveLength(1)
   })
 
+  it('a change made while an earlier write is in flight survives that write’s reply and is saved next', async () => {
+    let release: () => void = () => {}
+    mock.answers['settings:set'] = (patch) =>
+      new Promise<Settings>((done) => {
+        release = () => done((stored = { ...stored, ...(patch as Partial<Settings>) }))
+      })
+    const settings = new SettingsState()
+    await settings.load()
+    settings.setViewParams('saliency', { smoothing: 'smoothgrad2', sharedScale: false })
+    await vi.advanceTimersByTimeAsync(400) // the first write is sent; its reply is held back
+    settings.setViewParams('saliency', { smoothing: 'smoothgrad2', sharedScale: true })
+    release()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(settings.value.views.saliency).toEqual({ smoothing: 'smoothgrad2', sharedScale: true })
+    settings.setViewParams('app', { view: 'attack' })
+    await vi.advanceTimersByTimeAsync(400)
+    release()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(stored.views).toEqual({ ...defaultSettings().views, saliency: { smoothing: 'smoothgrad2', sharedScale: true }, app: { view: 'attack' } })
+  })
+
   it('reset drops pending writes and takes the defaults from main', async () => {
     const settings = new SettingsState()
     await settings.load()

@@ -42,7 +42,10 @@ export class SettingsState {
     this.#pending = {}
     if (Object.keys(patch).length === 0) return
     try {
-      this.value = await window.api.invoke('settings:set', patch)
+      const saved = await window.api.invoke('settings:set', patch)
+      // changes made while this write was in flight are newer than main's reply: keep them (they are saved next);
+      // patches replace whole top-level keys, so laying the pending ones over the reply is exact
+      this.value = { ...saved, ...this.#pending }
       this.error = null
     } catch (err) {
       this.error = `could not save the settings: ${errorMessage(err)}`
