@@ -34,7 +34,13 @@ export const ModelSpecSchema = z.object({
     layout: z.literal('NHWC'),
     range: z.tuple([z.literal(0), z.literal(1)]),
     mean: z.tuple([z.number(), z.number(), z.number()]),
-    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()])
+    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    /**
+     * The model was evaluated on a centered square crop of this fraction of the image's short side, resized to
+     * height×width (Imagenette: short side resized to 146 px, center crop 128 → 128/146). The app's default crop and
+     * the CLI use the same crop so a photo is preprocessed as in evaluation. Absent: 1 (the whole centered square).
+     */
+    cropFraction: z.number().gt(0).max(1).optional()
   }),
   classes: z.array(z.string().min(1)).min(2),
   representation: z.object({ name: z.string(), size: positiveInt }),
