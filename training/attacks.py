@@ -1,7 +1,9 @@
 """L2 PGD, following MadryLab/robustness's L2Step (see ../shared/design/science.md §3).
 
 Per step: x <- x + step * g / (||g||_2 + 1e-10); delta renormed to ||delta||_2 <= eps; clamp to [0, 1].
-No random start. `use_best=False` returns the last iterate (what training uses: no extra forward pass);
+No random start by default; `random_start=True` starts at x + eps * u with u a uniformly random unit direction (a
+point of the eps-sphere, as robustness' L2Step.random_perturb), clamped to [0, 1] — the fast few-step training recipes
+need it. `use_best=False` returns the last iterate (what training uses: no extra forward pass);
 `use_best=True` returns, per example, the iterate x_0..x_T with the highest cross-entropy — robustness's default and
 what the app's engine evaluation does (src/main/engine/evaluate.ts), so evaluate.py uses it too.
 """
@@ -12,7 +14,7 @@ import torch.nn.functional as F
 
 
 def pgd_l2(model, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int, step_size: float,
-           use_best: bool = False) -> torch.Tensor:
+           use_best: bool = False, random_start: bool = False, generator: torch.Generator | None = None) -> torch.Tensor:
     """Untargeted L2 PGD maximizing cross-entropy. x: NCHW in [0, 1]. Returns detached adversarial images.
 
     Gradients are taken only w.r.t. the input (weights get none). The caller chooses the model's mode.
@@ -21,6 +23,10 @@ def pgd_l2(model, x: torch.Tensor, y: torch.Tensor, eps: float, steps: int, step
         return x.detach()
     x0 = x.detach()
     x_adv = x0.clone()
+    if random_start:
+        noise = torch.randn(x0.shape, generator=generator).to(x0.device)
+        noise = noise / (noise.flatten(1).norm(dim=1).view(-1, 1, 1, 1) + 1e-10)
+        x_adv = (x0 + eps * noise).clamp(0, 1)
     best_x, best_loss = x0.clone(), None
 
     def keep_best(candidate, losses):

@@ -33,16 +33,23 @@ def main():
     args = p.parse_args()
     spec_path = args.model / 'model.json'
     spec = json.loads(spec_path.read_text())
+    # the engine must have measured what PyTorch measured: the same image counts (eval-pytorch.json)
+    pytorch = json.loads((args.model / 'eval-pytorch.json').read_text())
+    n_clean, n_robust = pytorch.get('cleanCount', 10000), pytorch.get('robustCount', 1000)
     clean_rows = [r for r in rows(args.clean_csv) if r['model'] == spec['id'] and float(r['eps']) == 0]
-    if not clean_rows or int(clean_rows[0]['images']) != 10000:
-        raise SystemExit(f'{args.clean_csv}: need an eps=0 row over 10000 images for {spec["id"]}')
+    if not clean_rows or int(clean_rows[0]['images']) != n_clean:
+        raise SystemExit(f'{args.clean_csv}: need an eps=0 row over {n_clean} images for {spec["id"]}')
     robust = {}
     for r in rows(args.robust_csv):
         if r['model'] == spec['id'] and float(r['eps']) > 0:
-            if int(r['images']) != 1000 or r['threat'] != 'l2':
-                raise SystemExit(f'{args.robust_csv}: expected L2 rows over 1000 images, got {r}')
+            if int(r['images']) != n_robust or r['threat'] != 'l2':
+                raise SystemExit(f'{args.robust_csv}: expected L2 rows over {n_robust} images, got {r}')
             robust[str(float(r['eps']))] = float(r['accuracy'])
-    engine = {'clean': float(clean_rows[0]['accuracy']), 'robust': {'l2': robust}, 'evaluatedWith': EVALUATED_WITH}
+    evaluated_with = EVALUATED_WITH if n_clean == 10000 else (
+        f'npm run lab -- evaluate (TF.js wasm engine) on the test center crops as PyTorch computed them (PIL, written as '
+        f'lossless PNG by png_split.py), clean {n_clean}, L2 PGD-20 step 2.5ε/20, no random start, best iterate, on '
+        f'first {n_robust} (round-robin order)')
+    engine = {'clean': float(clean_rows[0]['accuracy']), 'robust': {'l2': robust}, 'evaluatedWith': evaluated_with}
     spec['metrics']['engine'] = engine
     spec_path.write_text(json.dumps(spec, indent=2) + '\n')
     m = spec['metrics']

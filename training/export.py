@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data import CLASSES, DEFAULT_CACHE, DEFAULT_SOURCE, load_split
-from evaluate import evaluate, load_checkpoint_model
+from data import DATASETS, DEFAULT_CACHE, eval_resize, load_eval_split
+from evaluate import default_eps, evaluate, evaluated_with, load_checkpoint_model
 from folded import fold, folded_weights, load_exported
 from sample_predictions import update_expected
-from model import CIFAR_MEAN, CIFAR_STD
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / 'resources' / 'models'
@@ -34,15 +33,15 @@ N_SYNTHETIC = 9
 SOLID_COLORS = [(200, 40, 40), (40, 160, 60), (50, 90, 200), (220, 210, 190)]  # images 4..7
 
 
-def synthetic_inputs(n: int = N_SYNTHETIC) -> np.ndarray:
+def synthetic_inputs(n: int = N_SYNTHETIC, size: int = 32) -> np.ndarray:
     """Deterministic NHWC float32 images in [0, 1]; integer formula so TypeScript can regenerate them exactly.
 
     images 0-3: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3) / 8)) mod 256, pixel = v / 255 (float32);
     images 4-7: solid colors SOLID_COLORS[k-4] / 255; image 8: uniform gray 0.5.
     """
     assert n == 9
-    out = np.zeros((n, 32, 32, 3), dtype=np.float32)
-    y, x, c = np.meshgrid(np.arange(32), np.arange(32), np.arange(3), indexing='ij')
+    out = np.zeros((n, size, size, 3), dtype=np.float32)
+    y, x, c = np.meshgrid(np.arange(size), np.arange(size), np.arange(3), indexing='ij')
     for k in range(4):
         v = (61 * k + (7 + k) * y + (13 + 2 * k) * x + 85 * c + (x * y * (k + 3)) // 8) % 256
         out[k] = v.astype(np.float32) / np.float32(255)
@@ -52,8 +51,21 @@ def synthetic_inputs(n: int = N_SYNTHETIC) -> np.ndarray:
     return out
 
 
-def model_id(width: int, eps: float) -> str:
-    return f'cifar10-resnet18w{width}-' + ('standard' if eps == 0 else f'l2-{float(eps)}')
+def pair_id(dataset: str, width: int, resolution: int = 32) -> str:
+    prefix = 'cifar10' if dataset == 'cifar10' else f'{dataset.replace("+", "-")}{resolution}'
+    return f'{prefix}-resnet18w{width}'
+
+
+def model_id(width: int, eps: float, dataset: str = 'cifar10', resolution: int = 32) -> str:
+    return f'{pair_id(dataset, width, resolution)}-' + ('standard' if eps == 0 else f'l2-{float(eps)}')
+
+
+DATASET_TEXT = {
+    'cifar10': 'CIFAR-10 (development JPEGs, quality-75 re-encode of the original)',
+    'imagenette': 'Imagenette2 (development 160 px JPEGs, quality 75, of the official split; 10 ImageNet classes)',
+    'imagewoof': 'Imagewoof2 (development 160 px JPEGs, quality 75, of the official split; 10 dog breeds)',
+    'imagenette+imagewoof': 'Imagenette2 + Imagewoof2 (development 160 px JPEGs; 20 ImageNet classes)',
+}
 
 
 def main(argv=None):
@@ -66,7 +78,8 @@ def main(argv=None):
     p.add_argument('--smoke', action='store_true', help='pipeline check only: evaluate on 200 clean / 50 robust images')
     p.add_argument('--threads', type=int, default=1, help='1 is fastest on a busy shared CPU (README.md)')
     p.add_argument('--device', default='cpu', help='device for the evaluation (cuda on a GPU machine)')
-    p.add_argument('--data', type=Path, default=DEFAULT_SOURCE)
+    p.add_argument('--float16', action='store_true', help='store the weights as float16 (half the bytes)')
+    p.add_argument('--data', type=Path, nargs='+', default=None)
     p.add_argument('--cache', type=Path, default=DEFAULT_CACHE)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -74,14 +87,16 @@ def main(argv=None):
     ck = torch.load(args.checkpoint, map_location='cpu')
     targs = ck['args']
     width, eps, epochs_done, epochs_planned = int(targs['width']), float(targs['eps']), int(ck['epoch']), int(targs['epochs'])
-    mid = args.id or model_id(width, eps)
+    dataset, arch, res = targs.get('dataset', 'cifar10'), targs.get('arch', 'resnet18-cifar'), int(targs.get('resolution', 32))
+    classes = DATASETS[dataset].folders_and_names(args.data or DATASETS[dataset].sources)[1]
+    mid = args.id or model_id(width, eps, dataset, res)
     out = args.out_dir / mid
     out.mkdir(parents=True, exist_ok=True)
 
     model = load_checkpoint_model(args.checkpoint)
     folded = fold(model)
-    probe = torch.cat([torch.rand(16, 3, 32, 32, generator=torch.Generator().manual_seed(0)),
-                       torch.from_numpy(synthetic_inputs()).permute(0, 3, 1, 2)])
+    probe = torch.cat([torch.rand(16, 3, res, res, generator=torch.Generator().manual_seed(0)),
+                       torch.from_numpy(synthetic_inputs(size=res)).permute(0, 3, 1, 2)])
     with torch.no_grad():
         ref, fol = model(probe), folded(probe)
     fold_diff = (ref - fol).abs().max().item()
@@ -90,7 +105,8 @@ def main(argv=None):
         raise SystemExit('BatchNorm folding changed the logits')
 
     weights = folded_weights(folded)
-    raw = b''.join(a.astype('<f4').tobytes() for _, a in weights)
+    dtype = 'float16' if args.float16 else 'float32'
+    raw = b''.join(a.astype('<f2' if args.float16 else '<f4').tobytes() for _, a in weights)
     sha = hashlib.sha256(raw).hexdigest()
     (out / 'weights.bin').write_bytes(raw)
 
@@ -106,27 +122,39 @@ def main(argv=None):
     epochs_total = epochs_done + sum(int(h['epochs_done']) for h in history)
     warm_restart = ''.join(f'Initialized from run {h["run"]} ({h["epochs_done"]} epochs, {h["schedule"]} LR peak {h["lr"]}); '
                            for h in history)
+    start = 'a random start on the eps-sphere' if targs.get('random_start') else 'no random start'
     attack = (f'L2 PGD adversarial training, eps {eps:g}, {targs["attack_steps"]} steps of '
-              f'{float(targs["attack_step_size"]):.4f} (2.5*eps/steps), no random start, last iterate, model in '
-              f'{targs["attack_mode"]} mode during the attack; weight update on adversarial examples only. '
-              if eps > 0 else 'Standard training. ')
+              f'{float(targs["attack_step_size"]):.4f} (2.5*eps/steps), {start}, last iterate, model in '
+              f'{targs["attack_mode"]} mode during the attack; weight update on adversarial examples only'
+              + (f'; catastrophic-overfitting check: PGD-10 on {targs["overfit_check"]} held test images every epoch'
+                 if targs.get('overfit_check') else '') + '. ' if eps > 0 else 'Standard training. ')
+    augmentation = ('random crop (4-px pad) + horizontal flip' if dataset == 'cifar10' else
+                    f'random-resized crops (area {targs["crop_scale"][0]:g}-{targs["crop_scale"][1]:g}, aspect 3/4-4/3) '
+                    f'of the 160 px images to {res} px + horizontal flip')
+    preprocessing = ('' if dataset == 'cifar10' else
+                     f'Photos are preprocessed as in evaluation: short side resized to {eval_resize(res)} px, center '
+                     f'crop {res} (input.cropFraction {res}/{eval_resize(res)}). ')
     notes = (attack + f'SGD nesterov momentum {targs["momentum"]}, weight decay {targs["weight_decay"]} '
              f'(conv/linear weights), batch {targs["batch_size"]}, {targs["schedule"]} LR peak {targs["lr"]} over '
-             f'{epochs_planned} planned epochs, random crop (4-px pad) + horizontal flip, no label smoothing. '
+             f'{epochs_planned} planned epochs, {augmentation}, no label smoothing. ' + preprocessing +
              f'Trained on CPU (2 cores) at width {width}: the widest that fit this session\'s compute. '
              + (f'{warm_restart}then this run\'s own schedule as a warm restart ({epochs_total} epochs in all). '
                 if history else '')
              + (f'PARTIAL SCHEDULE: epoch {epochs_done} of {epochs_planned} (LR not yet annealed); resume with '
                 f'train.py --resume to finish.' if partial else f'Full schedule ({epochs_done} epochs).'))
+    input_spec = {'height': res, 'width': res, 'channels': 3, 'layout': 'NHWC', 'range': [0, 1],
+                  'mean': [round(v, 6) for v in model.mean.flatten().tolist()],
+                  'std': [round(v, 6) for v in model.std.flatten().tolist()]}
+    if dataset != 'cifar10':
+        input_spec['cropFraction'] = round(res / eval_resize(res), 6)
     spec = {
-        'format': FORMAT, 'id': mid, 'pair': args.pair or f'cifar10-resnet18w{width}',
+        'format': FORMAT, 'id': mid, 'pair': args.pair or pair_id(dataset, width, res),
         'role': 'standard' if eps == 0 else 'robust',
-        'architecture': {'name': 'resnet18-cifar', 'width': width},
-        'input': {'height': 32, 'width': 32, 'channels': 3, 'layout': 'NHWC', 'range': [0, 1],
-                  'mean': list(CIFAR_MEAN), 'std': list(CIFAR_STD)},
-        'classes': CLASSES,
+        'architecture': {'name': arch, 'width': width},
+        'input': input_spec,
+        'classes': classes,
         'representation': {'name': 'penultimate', 'size': 8 * width},
-        'training': {'dataset': 'CIFAR-10 (development JPEGs, quality-75 re-encode of the original)',
+        'training': {'dataset': DATASET_TEXT[dataset],
                      'threat': 'none' if eps == 0 else 'l2', 'eps': eps,
                      'attackSteps': int(targs['attack_steps']) if eps > 0 else 0,
                      **({'attackStepSize': round(float(targs['attack_step_size']), 6)} if eps > 0 else {}),
@@ -134,7 +162,7 @@ def main(argv=None):
         'metrics': None,
         'weightsSha256': sha,
         'weightsManifest': [{'paths': ['weights.bin'],
-                             'weights': [{'name': n, 'shape': list(a.shape), 'dtype': 'float32'} for n, a in weights]}],
+                             'weights': [{'name': n, 'shape': list(a.shape), 'dtype': dtype} for n, a in weights]}],
     }
     # write once without metrics so load_exported can read the files back
     (out / 'model.json').write_text(json.dumps({**spec, 'metrics': {'clean': 0, 'robust': {}, 'evaluatedWith': 'pending'}}))
@@ -142,29 +170,31 @@ def main(argv=None):
     with torch.no_grad():
         reload_diff = (reloaded(probe) - fol).abs().max().item()
     print(f'parity: model read back from {out} vs folded model, max abs diff {reload_diff:.3e}')
-    if reload_diff > 1e-4:
+    if reload_diff > (5e-2 if args.float16 else 1e-4):
         raise SystemExit('exported weights do not reproduce the folded model')
 
     if metrics is None:
-        images, labels = load_split('test', args.data, args.cache)
+        images, labels, _ = load_eval_split(dataset, res, args.data, args.cache)
+        eps_list = default_eps(dataset, res)
         if args.smoke:
-            metrics = evaluate(copy.deepcopy(reloaded).to(args.device), images[:200], labels[:200], n_robust=50,
+            metrics = evaluate(copy.deepcopy(reloaded).to(args.device), images[:200], labels[:200], eps_list, n_robust=50,
                                device=args.device)
             metrics['evaluatedWith'] = 'SMOKE TEST ONLY (200 clean / 50 robust images), not a real evaluation'
         else:
-            metrics = evaluate(copy.deepcopy(reloaded).to(args.device), images, labels, device=args.device)
+            metrics = evaluate(copy.deepcopy(reloaded).to(args.device), images, labels, eps_list, device=args.device)
+            metrics['evaluatedWith'] = evaluated_with(dataset, len(labels), metrics['robustCount'])
         metrics['weightsSha256'] = sha
     (out / 'eval-pytorch.json').write_text(json.dumps(metrics, indent=2) + '\n')
     spec['metrics'] = {'clean': metrics['clean'], 'robust': metrics['robust'], 'evaluatedWith': metrics['evaluatedWith']}
     (out / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
 
-    synth = torch.from_numpy(synthetic_inputs()).permute(0, 3, 1, 2)
+    synth = torch.from_numpy(synthetic_inputs(size=res)).permute(0, 3, 1, 2)
     with torch.no_grad():
         logits = reloaded(synth)
         probs = logits.softmax(1)
     top2 = probs.topk(2, dim=1).values
     expected = {
-        'inputs': {'kind': 'synthetic', 'count': N_SYNTHETIC, 'height': 32, 'width': 32, 'layout': 'NHWC',
+        'inputs': {'kind': 'synthetic', 'count': N_SYNTHETIC, 'height': res, 'width': res, 'layout': 'NHWC',
                    'formula': 'images 0-3: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3)/8)) mod 256, '
                               'pixel = v/255 (float32); images 4-7: solid RGB colors/255; image 8: all 0.5',
                    'solidColors': SOLID_COLORS},

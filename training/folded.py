@@ -39,8 +39,8 @@ def fold(model: ResNet18Cifar) -> ResNet18Cifar:
     return folded
 
 
-def empty_folded(width: int, num_classes: int = 10) -> ResNet18Cifar:
-    return fold(ResNet18Cifar(width, num_classes))
+def empty_folded(width: int, num_classes: int = 10, arch: str = 'resnet18-cifar') -> ResNet18Cifar:
+    return fold(ResNet18Cifar(width, num_classes, arch))
 
 
 def folded_weights(folded: ResNet18Cifar) -> list[tuple[str, np.ndarray]]:
@@ -58,7 +58,7 @@ def load_exported(model_dir: Path) -> tuple[ResNet18Cifar, dict]:
     """Rebuild the folded PyTorch model from resources/models/<id>/ (checks the sha256 on the way)."""
     model_dir = Path(model_dir)
     spec = json.loads((model_dir / 'model.json').read_text())
-    if spec['architecture']['name'] != 'resnet18-cifar':
+    if spec['architecture']['name'] not in ('resnet18-cifar', 'resnet18'):
         raise ValueError(f'unsupported architecture {spec["architecture"]}')
     raw = b''.join((model_dir / p).read_bytes() for group in spec['weightsManifest'] for p in group['paths'])
     if 'weightsSha256' in spec and hashlib.sha256(raw).hexdigest() != spec['weightsSha256']:
@@ -72,7 +72,7 @@ def load_exported(model_dir: Path) -> tuple[ResNet18Cifar, dict]:
             off += n * dt.itemsize
     if off != len(raw):
         raise ValueError(f'{model_dir}: {len(raw)} weight bytes, manifest describes {off}')
-    model = empty_folded(spec['architecture']['width'], len(spec['classes']))
+    model = empty_folded(spec['architecture']['width'], len(spec['classes']), spec['architecture']['name'])
     model.mean.copy_(torch.tensor(spec['input']['mean']).view(1, 3, 1, 1))
     model.std.copy_(torch.tensor(spec['input']['std']).view(1, 3, 1, 1))
     with torch.no_grad():

@@ -11,23 +11,32 @@ def pct(v):
     return f'{100 * v:.2f} %'
 
 
+def robust_cell(robust: dict) -> str:
+    return ' / '.join(f'{float(k):g}: {pct(v)}' for k, v in sorted(robust.items(), key=lambda kv: float(kv[0])))
+
+
 def table() -> str:
-    rows = ['| id | role | architecture | width | training | epochs | clean (10k) | L2 ε=0.25 | L2 ε=0.5 | L2 ε=1.0 | engine: clean / 0.25 / 0.5 / 1.0 | size |',
-            '|---|---|---|---|---|---|---|---|---|---|---|---|']
-    for spec_path in sorted(MODELS_DIR.glob('*/model.json')):
-        s = json.loads(spec_path.read_text())
+    rows = ['| id | input | role | architecture | width | training | epochs | clean | L2 PGD-20 (ε: accuracy) | '
+            'PGD-100 × 5 restarts | engine: clean; PGD-20 | large-ε transfer (rob→std / std→rob) | size |',
+            '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+    specs = [json.loads(p.read_text()) | {'_dir': p.parent} for p in MODELS_DIR.glob('*/model.json')]
+    for s in sorted(specs, key=lambda s: (s['pair'], s['role'] != 'standard', s['id'])):
         t, m = s['training'], s['metrics']
-        size = sum((spec_path.parent / p).stat().st_size for g in s['weightsManifest'] for p in g['paths'])
+        size = sum((s['_dir'] / p).stat().st_size for g in s['weightsManifest'] for p in g['paths'])
         trained = 'standard' if t['threat'] == 'none' else f'L2 PGD ε={t["eps"]:g}, {t["attackSteps"]} steps'
         partial = re.search(r'PARTIAL SCHEDULE: epoch (\d+) of (\d+)', t.get('notes', ''))
         epochs = f'{partial.group(1)} of {partial.group(2)} (partial)' if partial else str(t['epochs'])
-        r = m['robust'].get('l2', {})
         e = m.get('engine')
-        engine = (' / '.join([pct(e['clean'])] + [pct(e['robust']['l2'][k]) for k in ('0.25', '0.5', '1.0')])
-                  if e else 'not measured')
-        rows.append(f'| `{s["id"]}` | {s["role"]} | {s["architecture"]["name"]} | {s["architecture"]["width"]} | '
-                    f'{trained} | {epochs} | {pct(m["clean"])} | {pct(r["0.25"])} | {pct(r["0.5"])} | {pct(r["1.0"])} | {engine} | '
-                    f'{size / 1e6:.2f} MB |')
+        engine = f'{pct(e["clean"])}; {robust_cell(e["robust"].get("l2", {}))}' if e else 'not measured'
+        strong = (f'{robust_cell(m["strong"]["l2"])} (first {m["strong"]["count"]})' if m.get('strong') else 'not measured')
+        tr = m.get('largeEpsTransfer')
+        transfer = (f'{pct(tr["robustToStandard"])} / {pct(tr["standardToRobust"])} (ε {tr["eps"]:g}, {tr["count"]} images)'
+                    if tr else 'not measured')
+        dtype = s['weightsManifest'][0]['weights'][0]['dtype']
+        inp = f'{s["input"]["height"]} px, {len(s["classes"])} classes'
+        rows.append(f'| `{s["id"]}` | {inp} | {s["role"]} | {s["architecture"]["name"]} | {s["architecture"]["width"]} | '
+                    f'{trained} | {epochs} | {pct(m["clean"])} | {robust_cell(m["robust"].get("l2", {}))} | {strong} | '
+                    f'{engine} | {transfer} | {size / 1e6:.2f} MB {dtype} |')
     return '\n'.join(rows)
 
 

@@ -15,33 +15,39 @@ from pathlib import Path
 
 from PIL import Image
 
-from data import CLASSES, DEFAULT_CACHE, DEFAULT_SOURCE, load_split
+from data import CLASSES, DATASETS, DEFAULT_CACHE, load_eval_split
 
 
-def write_png_folders(images, labels, split_dir: Path) -> int:
+def write_png_folders(images, labels, split_dir: Path, classes: list[str] = CLASSES) -> int:
     """uint8 NHWC images -> `<split_dir>/<class>/NNNN.png`, NNNN = rank within the class in the given order."""
-    rank = [0] * len(CLASSES)
+    rank = [0] * len(classes)
     for image, label in zip(images, labels):
-        folder = split_dir / CLASSES[label]
+        folder = split_dir / classes[label]
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(folder / f'{rank[label]:04d}.png')
         rank[label] += 1
     return len(labels)
 
 
-def write_png_split(split: str, out: Path, source: Path = DEFAULT_SOURCE, cache: Path = DEFAULT_CACHE) -> int:
-    images, labels = load_split(split, source, cache)
-    return write_png_folders(images, labels, out / split)
+def write_png_split(split: str, out: Path, sources=None, cache: Path = DEFAULT_CACHE, dataset: str = 'cifar10',
+                    resolution: int = 32) -> int:
+    """The test split as the model is evaluated on it (160 px sets: the center crop at `resolution`)."""
+    assert split == 'test', 'only the test split is written (the engine evaluates on it)'
+    images, labels, names = load_eval_split(dataset, resolution, sources, cache)
+    return write_png_folders(images, labels, out / split, names)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--split', choices=['train', 'test'], default='test')
+    p.add_argument('--split', choices=['test'], default='test')
     p.add_argument('--out', type=Path, required=True)
-    p.add_argument('--data', type=Path, default=DEFAULT_SOURCE)
+    p.add_argument('--dataset', choices=sorted(DATASETS), default='cifar10')
+    p.add_argument('--resolution', type=int, default=None, help='default 32 (cifar10) / 128')
+    p.add_argument('--data', type=Path, nargs='+', default=None)
     p.add_argument('--cache', type=Path, default=DEFAULT_CACHE)
     args = p.parse_args(argv)
-    n = write_png_split(args.split, args.out, args.data, args.cache)
+    res = args.resolution or (32 if args.dataset == 'cifar10' else 128)
+    n = write_png_split(args.split, args.out, args.data, args.cache, args.dataset, res)
     print(f'wrote {n} PNGs under {args.out / args.split}')
 
 

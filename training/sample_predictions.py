@@ -31,12 +31,16 @@ def js_round(v: float) -> int:
     return math.floor(v + 0.5)
 
 
-def center_crop_box(width: int, height: int, tw: int, th: int) -> tuple[int, int, int, int]:
+def center_crop_box(width: int, height: int, tw: int, th: int, fraction: float = 1.0) -> tuple[int, int, int, int]:
+    """The largest centered window with the model's aspect ratio, scaled by `fraction` (model.json input.cropFraction:
+    the evaluation's center crop, e.g. 128/146) about its centre; as centerCropBox in src/main/cli/images.ts."""
     if width * th > tw * height:
-        w = max(1, js_round(height * tw / th))
-        return (width - w) // 2, 0, w, height
-    h = max(1, js_round(width * th / tw))
-    return 0, (height - h) // 2, width, h
+        cw, ch = max(1, js_round(height * tw / th)), height
+    else:
+        cw, ch = width, max(1, js_round(width * th / tw))
+    if fraction < 1:
+        cw, ch = max(1, js_round(cw * fraction)), max(1, js_round(ch * fraction))
+    return (width - cw) // 2, (height - ch) // 2, cw, ch
 
 
 def area_matrix(source: int, target: int) -> np.ndarray:
@@ -52,18 +56,24 @@ def area_matrix(source: int, target: int) -> np.ndarray:
     return m
 
 
-def load_for_model(path: Path, tw: int, th: int) -> np.ndarray:
+def load_for_model(path: Path, tw: int, th: int, fraction: float = 1.0) -> np.ndarray:
     """HWC float32 in [0, 1] at the model's size."""
     with Image.open(path) as im:
         rgb = np.asarray(ImageOps.exif_transpose(im).convert('RGB'), dtype=np.float32) / np.float32(255)
     h, w = rgb.shape[:2]
     if (w, h) == (tw, th):
         return rgb
-    x, y, cw, ch = center_crop_box(w, h, tw, th)
+    x, y, cw, ch = center_crop_box(w, h, tw, th, fraction)
     box = rgb[y:y + ch, x:x + cw].astype(np.float64)
     rows = np.einsum('ox,yxc->yoc', area_matrix(cw, tw), box)       # horizontal pass
     out = np.einsum('oy,yxc->oxc', area_matrix(ch, th), rows)       # vertical pass
     return np.clip(out, 0, 1).astype(np.float32)
+
+
+def sample_label(sample: dict, classes: list[str]) -> str | None:
+    """The sample's true class among `classes`, if it has one there (samples.json may label for several datasets)."""
+    labels = [sample.get('label')] + list((sample.get('labels') or {}).values())
+    return next((l for l in labels if l in classes), None)
 
 
 def sample_predictions(model_dir: Path) -> list[dict]:
@@ -71,11 +81,12 @@ def sample_predictions(model_dir: Path) -> list[dict]:
     model.eval()
     th, tw = spec['input']['height'], spec['input']['width']
     samples = json.loads((SAMPLES_DIR / 'samples.json').read_text())
-    batch = np.stack([load_for_model(SAMPLES_DIR / s['id'], tw, th) for s in samples])
+    fraction = spec['input'].get('cropFraction', 1.0)
+    batch = np.stack([load_for_model(SAMPLES_DIR / s['id'], tw, th, fraction) for s in samples])
     with torch.no_grad():
         probs = model(torch.from_numpy(batch).permute(0, 3, 1, 2)).softmax(1)
     top2 = probs.topk(2, dim=1)
-    return [{'id': s['id'], 'label': s['label'], 'top1': int(top2.indices[i, 0]),
+    return [{'id': s['id'], 'label': sample_label(s, spec['classes']), 'top1': int(top2.indices[i, 0]),
              'top1Margin': round(float(top2.values[i, 0] - top2.values[i, 1]), 6),
              'probabilities': [round(v, 7) for v in probs[i].tolist()]} for i, s in enumerate(samples)]
 
@@ -94,4 +105,4 @@ if __name__ == '__main__':
         classes = json.loads((Path(d) / 'model.json').read_text())['classes']
         labelled = [r for r in rows if r['label']]
         right = sum(classes[r['top1']] == r['label'] for r in labelled)
-        print(f'{d}: {len(rows)} samples, top-1 right on {right}/{len(labelled)} labelled CIFAR-class photos')
+        print(f'{d}: {len(rows)} samples, top-1 right on {right}/{len(labelled)} photos labelled with its classes')

@@ -7,7 +7,7 @@
 #    same pixels: the test split as PyTorch decoded it, written as lossless PNGs (png_split.py says why);
 # 3. engine_metrics.py records the engine's numbers in model.json and prints both side by side.
 # Needs a built app (`npx electron-vite build`) for step 2. THREADS (default 2) for PyTorch and the engine;
-# PNG_DIR (default: a temp folder) keeps the PNGs between calls.
+# PNG_DIR (default: a temp folder) keeps the PNGs between calls (one folder per dataset and resolution).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CKPT=${1:?usage: training/ship.sh training/runs/<run>/last.pt}
@@ -19,8 +19,19 @@ out=$($PY training/export.py --checkpoint "$CKPT" --threads "$THREADS" | tee /de
 id=$(basename "$out")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# the dataset, resolution, image counts and radii of this model's PyTorch evaluation (export.py wrote them)
+read -r dataset res n_clean n_robust eps_list < <($PY - "$out" <<'EOF2'
+import json, sys
+from pathlib import Path
+sys.path.insert(0, 'training')
+from evaluate import spec_dataset
+d = Path(sys.argv[1])
+spec, ev = json.loads((d / 'model.json').read_text()), json.loads((d / 'eval-pytorch.json').read_text())
+print(spec_dataset(spec), spec['input']['height'], ev['cleanCount'], ev['robustCount'], ','.join(ev['robust']['l2']))
+EOF2
+)
 PNG_DIR=${PNG_DIR:-$tmp/png}
-[ -d "$PNG_DIR/test" ] || $PY training/png_split.py --split test --out "$PNG_DIR"
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit 10000 --eps-list 0 --threads "$THREADS" --out "$tmp/clean" >/dev/null
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit 1000 --eps-list 0.25,0.5,1 --threads "$THREADS" --out "$tmp/pgd" >/dev/null
+[ -d "$PNG_DIR/test" ] || $PY training/png_split.py --split test --dataset "$dataset" --resolution "$res" --out "$PNG_DIR"
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_clean" --eps-list 0 --threads "$THREADS" --out "$tmp/clean" >/dev/null
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_robust" --eps-list "$eps_list" --threads "$THREADS" --out "$tmp/pgd" >/dev/null
 $PY training/engine_metrics.py --model "resources/models/$id" --clean-csv "$tmp/clean/evaluate.csv" --robust-csv "$tmp/pgd/evaluate.csv"

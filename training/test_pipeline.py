@@ -292,6 +292,112 @@ class GpuScript(unittest.TestCase):
                 self.assertEqual(spec['architecture'], {'name': 'resnet18-cifar', 'width': 2})
 
 
+def _write_fake_160(root: Path, wnids: list[str], per_class: dict[str, int], seed=0):
+    """An Imagenette-like folder: classes.json (wnid -> name) and <split>/<wnid>/<name>.JPEG at 160 px."""
+    import json
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / 'classes.json').write_text(json.dumps({w: f'class {w[-2:]}' for w in wnids}))
+    for split, n in per_class.items():
+        for w in wnids:
+            (root / split / w).mkdir(parents=True, exist_ok=True)
+            for i in range(n):  # file names that are not ranks, like ILSVRC2012_val_00000293.JPEG
+                Image.fromarray(rng.integers(0, 256, (160, 160, 3), dtype=np.uint8)).save(
+                    root / split / w / f'{w}_{int(rng.integers(1e6)):07d}.png')
+
+
+class ImagenetteLayout(unittest.TestCase):
+    """The 160 px image-folder sets: wnid folders named by classes.json, round-robin order without rank file names,
+    the union of two sets, evaluation center crops; the ImageNet-layout ResNet-18, random-resized crops, the fast
+    recipe's random start and the catastrophic-overfitting restart; export at the training resolution."""
+
+    def test_wnid_folders_load_round_robin_with_names_and_the_union_offsets_labels(self):
+        from data import DATASETS, center_crop_resize, eval_resize, load_dataset_split
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_160(tmp / 'a', ['n002', 'n001'], {'val': 2}, seed=1)
+            _write_fake_160(tmp / 'b', ['n009'], {'val': 3}, seed=2)
+            x, y, names = load_dataset_split('imagenette', 'test', [tmp / 'a'], tmp / 'cache')
+            self.assertEqual(names, ['class 01', 'class 02'])  # label order = sorted wnid
+            self.assertEqual(y.tolist(), [0, 1, 0, 1])
+            self.assertEqual(x.shape, (4, 160, 160, 3))
+            first = sorted((tmp / 'a' / 'val' / 'n001').iterdir())[0]
+            from PIL import Image
+            np.testing.assert_array_equal(x[0], np.asarray(Image.open(first).convert('RGB')))
+            ux, uy, unames = load_dataset_split('imagenette+imagewoof', 'test', [tmp / 'a', tmp / 'b'], tmp / 'cache')
+            self.assertEqual(unames, ['class 01', 'class 02', 'class 09'])
+            self.assertEqual(uy.tolist(), [0, 1, 2, 0, 1, 2, 2])
+            self.assertIn('imagenette+imagewoof', DATASETS)
+            crops = center_crop_resize(x, 128)
+            self.assertEqual((crops.shape, eval_resize(128)), ((4, 128, 128, 3), 146))
+
+    def test_random_resized_crop_and_random_start(self):
+        from train import random_resized_crop
+        x = torch.randint(0, 256, (8, 160, 160, 3), dtype=torch.uint8)
+        out = random_resized_crop(x, torch.Generator().manual_seed(0), 64)
+        self.assertEqual(tuple(out.shape), (8, 3, 64, 64))
+        self.assertTrue(0 <= out.min().item() and out.max().item() <= 1)
+        again = random_resized_crop(x, torch.Generator().manual_seed(0), 64)
+        self.assertTrue(torch.equal(out, again))  # seeded
+        # the whole image (area 1, ratio 1) at its own size is the image itself, or its mirror
+        whole = random_resized_crop(x, torch.Generator().manual_seed(0), 160, (1.0, 1.0), (1.0, 1.0))
+        ref = x.permute(0, 3, 1, 2).float() / 255
+        for i in range(8):
+            self.assertTrue(min((whole[i] - ref[i]).abs().max().item(), (whole[i] - ref[i].flip(2)).abs().max().item()) < 1e-4)
+
+        model = ResNet18Cifar(4, 10, 'resnet18').eval()
+        xi, yi = torch.rand(4, 3, 64, 64) * 0.5 + 0.25, torch.randint(0, 10, (4,))
+        started = pgd_l2(model, xi, yi, 0.5, 1, 1e-6, random_start=True, generator=torch.Generator().manual_seed(0))
+        norms = (started - xi).flatten(1).norm(dim=1)
+        self.assertTrue(bool(((norms - 0.5).abs() < 1e-3).all()), norms)  # on the eps-sphere, not at x
+
+    def test_fast_robust_training_restarts_after_catastrophic_overfitting_and_exports_at_its_resolution(self):
+        import contextlib
+        import json
+        import export
+        import train
+        self.assertTrue(train.collapsed(0.4, 0.1, 0.5))
+        self.assertFalse(train.collapsed(0.4, 0.3, 0.5))
+        self.assertFalse(train.collapsed(0.0, 0.0, 0.5))  # no best yet
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_160(tmp / 'data', ['n001', 'n002', 'n003'], {'train': 6, 'val': 4})
+            common = ['--dataset', 'imagenette', '--resolution', '32', '--width', '2', '--eps', '0.01',
+                      '--attack-steps', '1', '--random-start', '1', '--batch-size', '6', '--eval-subset', '12',
+                      '--overfit-check', '12', '--threads', '1', '--device', 'cpu', '--data', str(tmp / 'data'),
+                      '--cache', str(tmp / 'cache'), '--runs-dir', str(tmp / 'runs')]
+            with contextlib.redirect_stdout(io.StringIO()):
+                train.main(['--run', 'ok', '--epochs', '2'] + common)
+                # ratio 100: every epoch after the first "collapses": discarded, redone with one more step, then stop
+                with self.assertRaises(SystemExit):
+                    train.main(['--run', 'co', '--epochs', '3', '--collapse-ratio', '100', '--max-restarts', '1'] + common)
+            ck = torch.load(tmp / 'runs' / 'co' / 'last.pt')
+            self.assertEqual(ck['epoch'], 1)  # the discarded epochs never reached the checkpoint
+            rows = (tmp / 'runs' / 'co' / 'log.csv').read_text().splitlines()[1:]
+            self.assertEqual([r.split(',')[0] for r in rows], ['1', '2 (discarded)', '2 (discarded)'])
+            self.assertEqual([r.split(',')[7] for r in rows], ['1', '1', '2'])  # attack steps per try
+            with contextlib.redirect_stdout(io.StringIO()):
+                export.main(['--checkpoint', str(tmp / 'runs' / 'ok' / 'last.pt'), '--out-dir', str(tmp / 'models'),
+                             '--smoke', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+            out = tmp / 'models' / 'imagenette32-resnet18w2-l2-0.01'
+            spec = json.loads((out / 'model.json').read_text())
+            self.assertEqual(spec['architecture'], {'name': 'resnet18', 'width': 2})
+            self.assertEqual((spec['input']['height'], spec['input']['cropFraction']), (32, round(32 / 37, 6)))
+            self.assertEqual(spec['classes'], ['class 01', 'class 02', 'class 03'])
+            self.assertEqual(spec['input']['mean'], [0.485, 0.456, 0.406])
+            self.assertIn('random start', spec['training']['notes'])
+            self.assertEqual(sorted(spec['metrics']['robust']['l2']), ['0.1875', '0.375', '0.75'])  # 128 px radii x 32/128
+            expected = json.loads((out / 'expected.json').read_text())
+            self.assertEqual((expected['inputs']['height'], len(expected['logits'][0])), (32, 3))
+            loaded, _ = load_exported(out)
+            model = train.ResNet18Cifar(2, 3, 'resnet18', (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+            model.load_state_dict(torch.load(tmp / 'runs' / 'ok' / 'last.pt')['model'])
+            probe = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+            with torch.no_grad():
+                self.assertLess((loaded(probe) - model.eval()(probe)).abs().max().item(), 1e-4)
+
+
 class SamplePipeline(unittest.TestCase):
     def test_area_resize_matches_the_apps_box_filter(self):
         # an integer factor is the mean of blocks; every output row's weights sum to 1
@@ -305,6 +411,8 @@ class SamplePipeline(unittest.TestCase):
         self.assertEqual(center_crop_box(300, 500, 32, 32), (0, 100, 300, 300))
         # width 5·1/2 = 2.5 -> 3 (Math.round), where Python's round() would give 2
         self.assertEqual(center_crop_box(3, 5, 1, 2), (0, 0, 3, 5))
+        # model.json input.cropFraction: the evaluation's center crop (128/146 of the short side)
+        self.assertEqual(center_crop_box(640, 480, 128, 128, 128 / 146), (109, 29, 421, 421))
 
 
 if __name__ == '__main__':

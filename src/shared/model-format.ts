@@ -60,6 +60,25 @@ export const ModelSpecSchema = z.object({
     evaluatedWith: z.string(),
     engine: z
       .object({ clean: z.number().min(0).max(1), robust: z.record(z.string(), z.record(z.string(), z.number())), evaluatedWith: z.string() })
+      .optional(),
+    /** PGD-100 with 5 random restarts on the first `count` test images (training/evaluate.py --strong). */
+    strong: z
+      .object({ l2: z.record(z.string(), z.number().min(0).max(1)), count: positiveInt, attack: z.string() })
+      .optional(),
+    /**
+     * The pair's phenomenon (training/phenomenon.py): targeted large-ε L2 images made on the robust model are the
+     * target for the standard model (robustToStandard) far more often than the converse (standardToRobust).
+     */
+    largeEpsTransfer: z
+      .object({
+        robustToStandard: z.number().min(0).max(1),
+        standardToRobust: z.number().min(0).max(1),
+        eps: z.number().positive(),
+        steps: positiveInt,
+        count: positiveInt,
+        evaluatedWith: z.string()
+      })
+      .loose()
       .optional()
   }),
   /** sha256 over the weight files in manifest order, hex; checked at load. */
