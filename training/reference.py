@@ -297,6 +297,10 @@ def run_job(job: dict) -> dict:
     if method == 'cifar-subset':
         from subset import cifar_subset_reference  # dataset-backed; only imported when asked for
         return cifar_subset_reference(job)
+    if method == 'sample-pngs':
+        from sample_predictions import write_pngs
+        write_pngs(Path(job['pngDir']))
+        return {}
     model, _ = load_model_folder(Path(job['model']))
     images = _images(job)
     x = nchw(images)
