@@ -1,12 +1,12 @@
 """BatchNorm folding and the exported (folded) model, rebuilt in PyTorch from model.json + weights.
 
-The folded network is ResNet18Cifar with every ConvBN's BatchNorm replaced by Identity and a bias on the conv.
+The folded network is ResNet18Cifar with every ConvBN's BatchNorm replaced by Identity and a bias on the conv
+(ImageNet-layout model folders load as reference.FormatResNet).
 Names map one to one to docs/model-format.md: `stem.conv`, `layer1.0.conv1`, `layer2.0.shortcut`, `fc`.
 """
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 
 from model import ConvBN, ResNet18Cifar
+from reference import load_model_folder, read_weights
 
 
 def _convbn_modules(model: nn.Module):
@@ -54,25 +55,19 @@ def folded_weights(folded: ResNet18Cifar) -> list[tuple[str, np.ndarray]]:
     return [(n, np.ascontiguousarray(a, dtype=np.float32)) for n, a in out]
 
 
-def load_exported(model_dir: Path) -> tuple[ResNet18Cifar, dict]:
-    """Rebuild the folded PyTorch model from resources/models/<id>/ (checks the sha256 on the way)."""
+def load_exported(model_dir: Path) -> tuple[nn.Module, dict]:
+    """Rebuild the PyTorch model from resources/models/<id>/ (checks the sha256 on the way).
+
+    resnet18-cifar: the training network (ResNet18Cifar) with folded BatchNorm, so export.py can compare it with the
+    network it trained. The ImageNet layouts (resnet18, resnet50): reference.FormatResNet, built from
+    docs/model-format.md. Both take NCHW pixels in [0, 1] and return logits; `.features(x)` is the representation.
+    """
     model_dir = Path(model_dir)
     spec = json.loads((model_dir / 'model.json').read_text())
-    if spec['architecture']['name'] not in ('resnet18-cifar', 'resnet18'):
-        raise ValueError(f'unsupported architecture {spec["architecture"]}')
-    raw = b''.join((model_dir / p).read_bytes() for group in spec['weightsManifest'] for p in group['paths'])
-    if 'weightsSha256' in spec and hashlib.sha256(raw).hexdigest() != spec['weightsSha256']:
-        raise ValueError(f'{model_dir}: weightsSha256 mismatch')
-    tensors, off = {}, 0
-    for group in spec['weightsManifest']:
-        for w in group['weights']:
-            dt = np.dtype('<f4') if w['dtype'] == 'float32' else np.dtype('<f2')
-            n = int(np.prod(w['shape']))
-            tensors[w['name']] = np.frombuffer(raw, dt, n, off).astype(np.float32).reshape(w['shape'])
-            off += n * dt.itemsize
-    if off != len(raw):
-        raise ValueError(f'{model_dir}: {len(raw)} weight bytes, manifest describes {off}')
-    model = empty_folded(spec['architecture']['width'], len(spec['classes']), spec['architecture']['name'])
+    if spec['architecture']['name'] != 'resnet18-cifar':
+        return load_model_folder(model_dir)
+    tensors = read_weights(model_dir, spec)
+    model = empty_folded(spec['architecture']['width'], len(spec['classes']), 'resnet18-cifar')
     model.mean.copy_(torch.tensor(spec['input']['mean']).view(1, 3, 1, 1))
     model.std.copy_(torch.tensor(spec['input']['std']).view(1, 3, 1, 1))
     with torch.no_grad():

@@ -51,8 +51,7 @@ def targets_for(labels: np.ndarray, classes: int) -> torch.Tensor:
     return torch.from_numpy((labels + 1 + i % (classes - 1)) % classes)
 
 
-def transfer_rates(standard, robust, images_u8, labels, eps, steps, batch=50, log=print) -> dict:
-    classes = standard.fc.out_features
+def transfer_rates(standard, robust, images_u8, labels, eps, steps, classes: int, batch=50, log=print) -> dict:
     targets = targets_for(labels, classes)
     hits = {'robustToStandard': 0, 'standardToRobust': 0, 'robustReached': 0, 'standardReached': 0}
     t0 = time.time()
@@ -124,7 +123,7 @@ def main(argv=None):
     side = r_spec['input']['height']
     eps = round(LAB_EPS * side / LAB_SIDE, 4)
     images, labels, _ = load_eval_split(spec_dataset(r_spec), side)
-    rates = transfer_rates(standard, robust, images[:args.n], labels[:args.n], eps, args.steps)
+    rates = transfer_rates(standard, robust, images[:args.n], labels[:args.n], eps, args.steps, len(r_spec['classes']))
     result = {**rates, 'eps': eps, 'steps': args.steps, 'count': min(args.n, len(labels)),
               'evaluatedWith': f'training/phenomenon.py: targeted L2 PGD-{args.steps} (step 2.5ε/steps, no random start, '
                                f'last iterate) at ε {eps} (the lab\'s 100 at 224 px scaled by the side) on the first '

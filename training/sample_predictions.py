@@ -1,16 +1,19 @@
 """PyTorch predictions on the bundled sample photos (resources/samples), recorded in expected.json `samples`.
 
   /usr/bin/python3 training/sample_predictions.py resources/models/<id> [more model folders]
+  /usr/bin/python3 training/sample_predictions.py --png-dir DIR     (PIL's decode of every sample as a lossless PNG)
 
 The photos go through the same pipeline as the app's main process (src/main/cli/images.ts): decode (EXIF
 orientation applied), RGB / 255, the largest centered window with the model's aspect ratio, then an AREA (box)
 filter resize to the model's size, rows then columns. test/main/models.test.ts decodes the same files with the
 app's decoders (jpeg-js, pngjs), runs the engine and compares: real photos, no dataset needed in CI. The decoders
-differ by a level here and there (libjpeg vs jpeg-js); averaged over each output pixel's box that is far below the
-test's tolerance.
+differ by a level here and there (libjpeg vs jpeg-js), so the test also feeds the engine the very pixels PyTorch read:
+`--png-dir` writes PIL's decode of each photo as a PNG (lossless), and each sample records `pixelsSha256`, the sha256
+of those decoded RGB bytes (HWC, row-major), so a test can prove it reads the same pixels.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -56,10 +59,15 @@ def area_matrix(source: int, target: int) -> np.ndarray:
     return m
 
 
+def decode_rgb(path: Path) -> np.ndarray:
+    """HWC uint8 RGB as PIL decodes the file (EXIF orientation applied)."""
+    with Image.open(path) as im:
+        return np.ascontiguousarray(np.asarray(ImageOps.exif_transpose(im).convert('RGB'), dtype=np.uint8))
+
+
 def load_for_model(path: Path, tw: int, th: int, fraction: float = 1.0) -> np.ndarray:
     """HWC float32 in [0, 1] at the model's size."""
-    with Image.open(path) as im:
-        rgb = np.asarray(ImageOps.exif_transpose(im).convert('RGB'), dtype=np.float32) / np.float32(255)
+    rgb = decode_rgb(path).astype(np.float32) / np.float32(255)
     h, w = rgb.shape[:2]
     if (w, h) == (tw, th):
         return rgb
@@ -86,7 +94,9 @@ def sample_predictions(model_dir: Path) -> list[dict]:
     with torch.no_grad():
         probs = model(torch.from_numpy(batch).permute(0, 3, 1, 2)).softmax(1)
     top2 = probs.topk(2, dim=1)
-    return [{'id': s['id'], 'label': sample_label(s, spec['classes']), 'top1': int(top2.indices[i, 0]),
+    return [{'id': s['id'], 'label': sample_label(s, spec['classes']),
+             'pixelsSha256': hashlib.sha256(decode_rgb(SAMPLES_DIR / s['id']).tobytes()).hexdigest(),
+             'top1': int(top2.indices[i, 0]),
              'top1Margin': round(float(top2.values[i, 0] - top2.values[i, 1]), 6),
              'probabilities': [round(v, 7) for v in probs[i].tolist()]} for i, s in enumerate(samples)]
 
@@ -99,7 +109,17 @@ def update_expected(model_dir: Path) -> list[dict]:
     return expected['samples']
 
 
+def write_pngs(out_dir: Path) -> None:
+    """PIL's decode of every sample as `<out_dir>/<id>.png` (lossless: the very pixels PyTorch reads)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for s in json.loads((SAMPLES_DIR / 'samples.json').read_text()):
+        Image.fromarray(decode_rgb(SAMPLES_DIR / s['id'])).save(out_dir / f"{s['id']}.png", compress_level=1)
+
+
 if __name__ == '__main__':
+    if sys.argv[1:2] == ['--png-dir']:
+        write_pngs(Path(sys.argv[2]))
+        sys.exit(0)
     for d in sys.argv[1:]:
         rows = update_expected(Path(d))
         classes = json.loads((Path(d) / 'model.json').read_text())['classes']

@@ -171,6 +171,28 @@ class Export(unittest.TestCase):
                 load_exported(Path(tmp))
 
 
+    def test_reference_network_built_from_the_format_doc_equals_the_folded_training_network(self):
+        """reference.FormatResNet (docs/model-format.md, used for the engine cross-checks) vs ResNet18Cifar."""
+        import json
+        from reference import load_model_folder
+        torch.manual_seed(2)
+        folded = fold(ResNet18Cifar(4).eval())
+        weights = folded_weights(folded)
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / 'weights.bin').write_bytes(b''.join(a.astype('<f4').tobytes() for _, a in weights))
+            (Path(tmp) / 'model.json').write_text(json.dumps({
+                'architecture': {'name': 'resnet18-cifar', 'width': 4}, 'classes': CLASSES,
+                'input': {'mean': [0.4914, 0.4822, 0.4465], 'std': [0.2023, 0.1994, 0.2010]},
+                'weightsManifest': [{'paths': ['weights.bin'], 'weights': [
+                    {'name': n, 'shape': list(a.shape), 'dtype': 'float32'} for n, a in weights]}]}))
+            reference, _ = load_model_folder(Path(tmp))
+        x = torch.rand(3, 3, 32, 32) * 1.2 - 0.1  # some values outside [0, 1]: both clamp
+        with torch.no_grad():
+            logits, features = reference.logits_and_features(x)
+            self.assertLess((logits - folded(x)).abs().max().item(), 1e-5)
+            self.assertLess((features - folded.features(x)).abs().max().item(), 1e-5)
+
+
 class WholePipeline(unittest.TestCase):
     """train.py -> checkpoint -> export.py on 160 + 50 fake images, width 2, 2 epochs of 2-step L2 PGD training."""
 
