@@ -416,8 +416,8 @@ class ImagenetteLayout(unittest.TestCase):
             model = train.ResNet18Cifar(2, 3, 'resnet18', (0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
             model.load_state_dict(torch.load(tmp / 'runs' / 'ok' / 'last.pt')['model'])
             probe = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
-            with torch.no_grad():
-                self.assertLess((loaded(probe) - model.eval()(probe)).abs().max().item(), 1e-4)
+            with torch.no_grad():  # folded BatchNorm vs the trained one: export.py's own fold tolerance
+                self.assertLess((loaded(probe) - model.eval()(probe)).abs().max().item(), 1e-3)
 
 
 class SamplePipeline(unittest.TestCase):
