@@ -11,7 +11,9 @@ export default defineConfig({
           index: resolve(import.meta.dirname, 'src/main/index.ts'),
           // browser mode (`npm run serve`) and the headless CLI (`npm run lab`, `npm run bench`): same handlers, same workers
           serve: resolve(import.meta.dirname, 'src/main/serve.ts'),
-          cli: resolve(import.meta.dirname, 'src/main/cli.ts')
+          cli: resolve(import.meta.dirname, 'src/main/cli.ts'),
+          // `npm start`: the desktop app, or browser mode where Electron cannot run
+          start: resolve(import.meta.dirname, 'src/main/start.ts')
         }
       }
     }

@@ -11,8 +11,8 @@ export default defineConfig({
   reporter: [['list'], ['json', { outputFile: 'e2e/.cache/results.json' }]],
   use: { headless: true, launchOptions: { executablePath: CHROMIUM_PATH, args: chromiumArgs() } },
   projects: [
-    { name: 'renderer-bridge', testIgnore: /(electron|serve)\.spec\.ts/ },
-    { name: 'browser-mode', testMatch: /serve\.spec\.ts/ },
+    { name: 'renderer-bridge', testIgnore: /(electron|serve|start)\.spec\.ts/ },
+    { name: 'browser-mode', testMatch: /(serve|start)\.spec\.ts/ },
     { name: 'electron', testMatch: /electron\.spec\.ts/ }
   ]
 })

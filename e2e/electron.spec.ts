@@ -5,10 +5,11 @@
  */
 import { resolve } from 'node:path'
 import { _electron as electron, expect, test } from '@playwright/test'
+import { GET_ELECTRON } from '../src/main/electron-binary'
 import { findElectron } from './electron-binary'
 
 const found = findElectron()
-test.skip(!found.ok && process.env.REQUIRE_ELECTRON !== '1', `no Electron binary: ${found.ok ? '' : found.reason}`)
+test.skip(!found.ok && process.env.REQUIRE_ELECTRON !== '1', `no Electron binary: ${found.ok ? '' : `${found.reason} (${GET_ELECTRON})`}`)
 
 test('the desktop app starts sandboxed with window.api and shows the first screen', async () => {
   if (!found.ok) throw new Error(`REQUIRE_ELECTRON=1 but ${found.reason}`)
