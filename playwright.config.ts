@@ -3,6 +3,8 @@ import { CHROMIUM_PATH, chromiumArgs } from './e2e/chromium'
 
 export default defineConfig({
   testDir: 'e2e',
+  // a stray `test.only` would silently drop every other test: an error everywhere, not only where CI is set
+  forbidOnly: true,
   globalSetup: './e2e/global-setup.ts',
   outputDir: 'e2e/.cache/results',
   workers: 1,

@@ -268,10 +268,10 @@ class WarmRestart(unittest.TestCase):
             with contextlib.redirect_stdout(io.StringIO()):
                 train.main(['--run', 'base', '--epochs', '1'] + common)
                 train.main(['--run', 'partial', '--epochs', '2', '--stop-after', '1'] + common)
-                with self.assertRaises(SystemExit):  # the source must have finished its schedule
+                with self.assertRaisesRegex(SystemExit, 'stopped at epoch 1 of'):  # the source must have finished its schedule
                     train.main(['--run', 'bad1', '--epochs', '1', '--init-from', str(tmp / 'runs' / 'partial' / 'last.pt')] + common)
-                with self.assertRaises(SystemExit):  # and match width and eps
-                    train.main(['--run', 'bad2', '--epochs', '1', '--init-from', str(base)] + common[:2] + ['3'] + common[3:])
+                with self.assertRaisesRegex(SystemExit, 'width/eps 2/0.5'):  # and match width and eps
+                    train.main(['--run', 'bad2', '--epochs', '1', '--init-from', str(base), '--width', '3'] + common[2:])
                 # a learning rate too small to move the weights: after one epoch they are still the source's
                 warm = ['--run', 'warm', '--epochs', '2', '--lr', '1e-9', '--init-from', str(base)] + common
                 train.main(warm + ['--stop-after', '1'])

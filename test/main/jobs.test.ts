@@ -47,9 +47,9 @@ describe('job runner', () => {
     await pool.backend()
     const events = captureEvents()
     const jobs = createJobRunner({ pool, emit: events.emit })
-    const { jobId } = jobs.start(request(['slow', 'ok']))
-    await new Promise((r) => setTimeout(r, 50))
-    expect(pool.stats().busy).toBe(2)
+    // two 2-second halves: both workers busy at once is a state that lasts, so waiting on it cannot miss it
+    const { jobId } = jobs.start(request(['slow', 'slow']))
+    await expect.poll(() => pool!.stats().busy, { timeout: 10_000 }).toBe(2)
     jobs.cancel(jobId)
     await events.final(jobId)
     const twin = jobs.start(request(['ok', 'fast']))
@@ -66,12 +66,12 @@ describe('job runner', () => {
     const events = captureEvents()
     const jobs = createJobRunner({ pool, emit: events.emit })
     const { jobId } = jobs.start(request(['slow']))
-    await new Promise((r) => setTimeout(r, 150))
+    await expect.poll(() => events.of('job:progress').length, { timeout: 10_000 }).toBeGreaterThan(0) // running
     expect(jobs.cancel(jobId)).toBe(true)
     const final = await events.final(jobId)
     expect(final).toMatchObject({ event: 'job:failed', payload: { jobId, reason: 'cancelled' } })
     const count = events.events.length
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 100)) // an absence: nothing may arrive in the next 100 ms
     expect(events.events.length).toBe(count)
     expect(jobs.cancel(jobId)).toBe(false) // already over
     expect(jobs.active()).toEqual([])
@@ -94,8 +94,8 @@ describe('job runner', () => {
     const { jobId } = jobs.start(request(['slow', 'fail']))
     const final = await events.final(jobId)
     expect(final).toMatchObject({ event: 'job:failed', payload: { reason: 'error', message: 'fail: model exploded' } })
-    await new Promise((r) => setTimeout(r, 50))
-    expect(pool.stats().busy).toBe(0) // the slow half was cancelled, not left running
+    // the slow half was cancelled, not left running: free well before its 2 s would have ended
+    await expect.poll(() => pool!.stats().busy, { timeout: 1_500 }).toBe(0)
   })
 
   it('fails the job of a crashed worker with a clear error and runs the next job', async () => {
@@ -211,7 +211,7 @@ describe('job runner: SmoothGrad samples split over idle workers', () => {
     expect(await events.final(jobId)).toMatchObject({ event: 'job:failed', payload: { jobId, reason: 'cancelled' } })
     await expect.poll(() => pool!.stats().busy).toBe(0) // both parts answered their cancel
     const count = events.events.length
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 100)) // an absence: nothing may arrive in the next 100 ms
     expect(events.events.length).toBe(count)
     expect(pool.stats().replaced).toBe(0)
   })

@@ -36,8 +36,7 @@ describe('compute pool', () => {
     await pool.backend()
     const a = pool.run({ modelId: 'slow', images: image(), params: predict })
     const b = pool.run({ modelId: 'slow', images: image(), params: predict })
-    await new Promise((r) => setTimeout(r, 100))
-    expect(pool.stats()).toMatchObject({ workers: 2, busy: 2, queued: 0 })
+    await expect.poll(() => pool!.stats(), { timeout: 10_000 }).toMatchObject({ workers: 2, busy: 2, queued: 0 })
     const outcomes = Promise.allSettled([a, b])
     await pool.terminate()
     const [ra, rb] = await outcomes
@@ -70,7 +69,7 @@ describe('compute pool', () => {
     const steps: number[] = []
     await pool.backend()
     const running = pool.run({ modelId: 'slow', images: image(), params: predict }, { signal: controller.signal, onProgress: (p) => steps.push(p.step) })
-    await new Promise((r) => setTimeout(r, 60))
+    await expect.poll(() => steps.length, { timeout: 10_000 }).toBeGreaterThan(0) // running, not queued
     controller.abort()
     await expect(running).rejects.toBeInstanceOf(CancelledError)
     const seen = steps.length

@@ -31,7 +31,7 @@ const jobs: MethodParams[] = [
   { method: 'evaluate', labels: [0, 1], threat: 'linf', epsList: [0, 0.03], steps: 3, stepFactor: 2.5, randomStart: true, minimalEps: false, seed: 1 }
 ]
 
-describe.skipIf(!enabled)('soak', () => {
+describe.skipIf(!enabled)('soak (runs only with SOAK=1: minutes of jobs)', () => {
   it('1000 consecutive jobs leave tensors, tfjs bytes and heap flat', async () => {
     await writeRandomModel(tmp.dir, { id: 'soak', width: 2, seed: 1 })
     const engine = await createEngine({ modelsDir: tmp.dir, backends: ['wasm'] })
