@@ -5,6 +5,9 @@ import { createJobRunner, progressThrottle } from '../../src/main/jobs'
 import type { JobRequest, SaliencyResult } from '../../src/shared/jobs'
 import { captureEvents, fakePool, image } from './helpers'
 
+/** Waiting on a condition: generous, because starting a worker can take seconds on a loaded 2-core machine. */
+const UNDER_LOAD = { timeout: 15_000 }
+
 const request = (models: string[]): JobRequest => ({ models, images: image(), params: { method: 'predict' } })
 let pool: ComputePool | null = null
 afterEach(async () => {
@@ -49,7 +52,7 @@ describe('job runner', () => {
     const jobs = createJobRunner({ pool, emit: events.emit })
     // two 2-second halves: both workers busy at once is a state that lasts, so waiting on it cannot miss it
     const { jobId } = jobs.start(request(['slow', 'slow']))
-    await expect.poll(() => pool!.stats().busy, { timeout: 10_000 }).toBe(2)
+    await expect.poll(() => pool!.stats().busy, UNDER_LOAD).toBe(2)
     jobs.cancel(jobId)
     await events.final(jobId)
     const twin = jobs.start(request(['ok', 'fast']))
@@ -66,7 +69,7 @@ describe('job runner', () => {
     const events = captureEvents()
     const jobs = createJobRunner({ pool, emit: events.emit })
     const { jobId } = jobs.start(request(['slow']))
-    await expect.poll(() => events.of('job:progress').length, { timeout: 10_000 }).toBeGreaterThan(0) // running
+    await expect.poll(() => events.of('job:progress').length, UNDER_LOAD).toBeGreaterThan(0) // running
     expect(jobs.cancel(jobId)).toBe(true)
     const final = await events.final(jobId)
     expect(final).toMatchObject({ event: 'job:failed', payload: { jobId, reason: 'cancelled' } })
@@ -91,11 +94,16 @@ describe('job runner', () => {
     pool = fakePool({ size: 2 })
     const events = captureEvents()
     const jobs = createJobRunner({ pool, emit: events.emit })
+    const signals: AbortSignal[] = []
+    const run = pool.run.bind(pool)
+    pool.run = (job, options) => (options?.signal && signals.push(options.signal), run(job, options))
     const { jobId } = jobs.start(request(['slow', 'fail']))
     const final = await events.final(jobId)
     expect(final).toMatchObject({ event: 'job:failed', payload: { reason: 'error', message: 'fail: model exploded' } })
-    // the slow half was cancelled, not left running: free well before its 2 s would have ended
-    await expect.poll(() => pool!.stats().busy, { timeout: 1_500 }).toBe(0)
+    // the slow half was cancelled, not left running
+    expect(signals).toHaveLength(2)
+    expect(signals.every((s) => s.aborted)).toBe(true)
+    await expect.poll(() => pool!.stats().busy, UNDER_LOAD).toBe(0)
   })
 
   it('fails the job of a crashed worker with a clear error and runs the next job', async () => {
@@ -123,12 +131,12 @@ const fakeGradient = (sample: number, image: number, j: number): number => ((sam
 describe('job runner: SmoothGrad samples split over idle workers', () => {
   it('splits one model over two idle workers: the combined map, monotone progress over all samples, one job:finished', async () => {
     pool = fakePool({ size: 2 })
-    await expect.poll(() => pool!.stats().ready).toBe(2)
+    await expect.poll(() => pool!.stats().ready, UNDER_LOAD).toBe(2)
     const events = captureEvents()
     const jobs = createJobRunner({ pool, emit: events.emit, progressIntervalMs: 0 })
     const samples = 9
     const { jobId } = jobs.start(smoothGrad(['ok'], samples))
-    await expect.poll(() => pool!.stats().busy).toBe(2) // both workers on the one model
+    await expect.poll(() => pool!.stats().busy, UNDER_LOAD).toBe(2) // both workers on the one model
     const final = await events.final(jobId)
     if (final.event !== 'job:finished') throw new Error(JSON.stringify(final.payload))
     const r = final.payload.results[0].result as SaliencyResult
@@ -205,11 +213,11 @@ describe('job runner: SmoothGrad samples split over idle workers', () => {
     const events = captureEvents()
     const jobs = createJobRunner({ pool, emit: events.emit })
     const { jobId } = jobs.start(smoothGrad(['slow'], 400))
-    await expect.poll(() => pool!.stats().busy).toBe(2) // the second worker may still be starting at first
-    await expect.poll(() => events.of('job:progress').length).toBeGreaterThan(0)
+    await expect.poll(() => pool!.stats().busy, UNDER_LOAD).toBe(2) // the second worker may still be starting at first
+    await expect.poll(() => events.of('job:progress').length, UNDER_LOAD).toBeGreaterThan(0)
     expect(jobs.cancel(jobId)).toBe(true)
     expect(await events.final(jobId)).toMatchObject({ event: 'job:failed', payload: { jobId, reason: 'cancelled' } })
-    await expect.poll(() => pool!.stats().busy).toBe(0) // both parts answered their cancel
+    await expect.poll(() => pool!.stats().busy, UNDER_LOAD).toBe(0) // both parts answered their cancel
     const count = events.events.length
     await new Promise((r) => setTimeout(r, 100)) // an absence: nothing may arrive in the next 100 ms
     expect(events.events.length).toBe(count)
@@ -225,7 +233,7 @@ describe('job runner: SmoothGrad samples split over idle workers', () => {
       event: 'job:failed',
       payload: { reason: 'error', message: 'compute worker crashed: exited with code 3 (SmoothGrad samples 200–399 of 400, split over 2 workers)' }
     })
-    await expect.poll(() => pool!.stats()).toMatchObject({ busy: 0, ready: 2, replaced: 1 })
+    await expect.poll(() => pool!.stats(), UNDER_LOAD).toMatchObject({ busy: 0, ready: 2, replaced: 1 })
     const next = jobs.start(smoothGrad(['ok'], 4))
     expect((await events.final(next.jobId)).event).toBe('job:finished')
   })

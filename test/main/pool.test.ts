@@ -3,6 +3,9 @@ import { CancelledError } from '../../src/main/engine/api'
 import type { ComputePool } from '../../src/main/compute/pool'
 import { fakePool, image } from './helpers'
 
+/** Waiting on a condition: generous, because starting a worker can take seconds on a loaded 2-core machine. */
+const UNDER_LOAD = { timeout: 15_000 }
+
 const predict = { method: 'predict' } as const
 let pool: ComputePool | null = null
 afterEach(async () => {
@@ -36,7 +39,7 @@ describe('compute pool', () => {
     await pool.backend()
     const a = pool.run({ modelId: 'slow', images: image(), params: predict })
     const b = pool.run({ modelId: 'slow', images: image(), params: predict })
-    await expect.poll(() => pool!.stats(), { timeout: 10_000 }).toMatchObject({ workers: 2, busy: 2, queued: 0 })
+    await expect.poll(() => pool!.stats(), UNDER_LOAD).toMatchObject({ workers: 2, busy: 2, queued: 0 })
     const outcomes = Promise.allSettled([a, b])
     await pool.terminate()
     const [ra, rb] = await outcomes
@@ -69,7 +72,7 @@ describe('compute pool', () => {
     const steps: number[] = []
     await pool.backend()
     const running = pool.run({ modelId: 'slow', images: image(), params: predict }, { signal: controller.signal, onProgress: (p) => steps.push(p.step) })
-    await expect.poll(() => steps.length, { timeout: 10_000 }).toBeGreaterThan(0) // running, not queued
+    await expect.poll(() => steps.length, UNDER_LOAD).toBeGreaterThan(0) // running, not queued
     controller.abort()
     await expect(running).rejects.toBeInstanceOf(CancelledError)
     const seen = steps.length
@@ -138,7 +141,7 @@ describe('compute pool resize', () => {
     expect(pool.size).toBe(2)
     const a = pool.run({ modelId: 'slow', images: image(), params: predict })
     const b = pool.run({ modelId: 'slow', images: image(), params: predict })
-    await expect.poll(() => pool!.stats().busy, { timeout: 5000 }).toBe(2)
+    await expect.poll(() => pool!.stats().busy, UNDER_LOAD).toBe(2)
     const settled = Promise.allSettled([a, b])
     await pool.terminate()
     await settled
@@ -147,13 +150,13 @@ describe('compute pool resize', () => {
 
   it('shrinks idle workers at once and a busy one when its job ends', async () => {
     pool = fakePool({ size: 3 })
-    await expect.poll(() => pool!.stats().ready, { timeout: 5000 }).toBe(3)
+    await expect.poll(() => pool!.stats().ready, UNDER_LOAD).toBe(3)
     const running = pool.run({ modelId: 'ok', images: image(), params: predict })
     pool.resize(1)
     expect(pool.size).toBe(1)
     expect(pool.stats().workers).toBeLessThanOrEqual(2) // at most the busy one is left over
     await running
-    await expect.poll(() => pool!.stats().workers).toBe(1)
+    await expect.poll(() => pool!.stats().workers, UNDER_LOAD).toBe(1)
     await expect(pool.run({ modelId: 'ok', images: image(), params: predict })).resolves.toMatchObject({ run: { modelId: 'ok' } })
   })
 
@@ -162,13 +165,13 @@ describe('compute pool resize', () => {
     expect(pool.threads).toBe(2)
     await expect(pool.run({ modelId: 'threads', images: image(), params: predict })).resolves.toMatchObject({ run: { weightsSha256: 'threads:2' } })
     const running = pool.run({ modelId: 'slow', images: image(), params: predict })
-    await expect.poll(() => pool!.stats().busy, { timeout: 5000 }).toBe(1)
+    await expect.poll(() => pool!.stats().busy, UNDER_LOAD).toBe(1)
     pool.resize(1, 1)
     expect(pool.threads).toBe(1)
     expect(pool.stats().workers).toBe(2) // the busy 2-thread worker finishes its job; a 1-thread one has started
     await expect(pool.run({ modelId: 'threads', images: image(), params: predict })).resolves.toMatchObject({ run: { weightsSha256: 'threads:1' } })
     await running
-    await expect.poll(() => pool!.stats().workers, { timeout: 5000 }).toBe(1)
+    await expect.poll(() => pool!.stats().workers, UNDER_LOAD).toBe(1)
     await expect(pool.run({ modelId: 'threads', images: image(), params: predict })).resolves.toMatchObject({ run: { weightsSha256: 'threads:1' } })
   })
 })
