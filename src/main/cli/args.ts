@@ -14,14 +14,14 @@ type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
   help: string
   arg?: string
   /** Checked right after parsing, before any file or model is touched. */
-  check?: 'int' | 'number' | 'ints' | 'numbers' | readonly string[]
+  check?: 'int' | 'number' | 'ints' | 'numbers' | 'class' | readonly string[]
 }
 
 const common: Record<string, OptionSpec> = {
-  model: { type: 'string', multiple: true, arg: 'ID|DIR', help: 'model id under --models-dir, or a model folder; twice for a twin run (default: the first model)' },
+  model: { type: 'string', multiple: true, arg: 'ID|DIR', help: 'model id under --models-dir, or a model folder; twice for a twin run (default: the first pair, standard + robust, as the app shows it)' },
   'models-dir': { type: 'string', arg: 'DIR', help: 'folder of model folders (default resources/models)' },
   out: { type: 'string', arg: 'DIR', help: 'write PNGs, .npy arrays, CSV and result.json here' },
-  preset: { type: 'string', arg: 'ID', check: ['lab', 'smoothgrad', 'simonyan', 'diverging', 'perturbation'], help: 'visualization preset: lab, smoothgrad, simonyan, diverging, perturbation' },
+  preset: { type: 'string', arg: 'ID', check: ['lab', 'smoothgrad', 'simonyan', 'diverging', 'perturbation'], help: 'visualization preset: lab, smoothgrad, simonyan, diverging, perturbation (default: lab; attack: perturbation)' },
   'shared-scale': { type: 'boolean', help: 'twin runs: one display scale computed from both models\' maps' },
   seed: { type: 'string', arg: 'N', check: 'int', help: 'seed of every random choice (default 0)' },
   json: { type: 'boolean', help: 'also print result.json to stdout' },
@@ -33,34 +33,35 @@ const common: Record<string, OptionSpec> = {
   help: { type: 'boolean', short: 'h', help: 'show this help' }
 }
 
-const attackLike: Record<string, OptionSpec> = {
-  eps: { type: 'string', arg: 'E', check: 'number', help: 'radius of the ball, [0,1] pixel units (fractions such as 8/255 allowed)' },
-  step: { type: 'string', arg: 'S', check: 'number', help: 'step size' },
-  steps: { type: 'string', arg: 'N', check: 'int', help: 'number of steps' },
-  'keep-iterates': { type: 'string', arg: 'N', check: 'int', help: 'save N evenly spaced iterates (always the last) as .npy (default 0)' }
-}
+const keepIterates: OptionSpec = { type: 'string', arg: 'N', check: 'int', help: 'save N evenly spaced iterates (always the last) as .npy (default 0)' }
 
 export const commandOptions: Record<Command, Record<string, OptionSpec>> = {
   predict: { top: { type: 'string', arg: 'K', help: 'classes listed per image (default 5)' } },
   saliency: {
     gradient: { type: 'string', arg: 'loss|score', check: ['loss', 'score'], help: 'loss = ∇CE(f(x), y) (the lab, default); score = ∇f_y(x) (Simonyan, SmoothGrad)' },
-    class: { type: 'string', arg: 'K', check: 'int', help: 'class of the gradient (default: each model\'s top-1 prediction)' },
+    class: { type: 'string', arg: 'NAME|K', check: 'class', help: 'class of the gradient, by name or index (default: each model\'s top-1 prediction)' },
     variant: { type: 'string', arg: 'V', check: ['none', 'smoothgrad', 'smoothgrad2', 'vargrad'], help: 'none (default), smoothgrad, smoothgrad2, vargrad' },
     n: { type: 'string', arg: 'N', check: 'int', help: 'noise samples (default 50; implies --variant smoothgrad)' },
     sigma: { type: 'string', arg: 'F', check: 'number', help: 'noise σ as a fraction of the image range (default 0.15)' },
     'clip-noisy': { type: 'boolean', help: 'clip x + noise to [0,1] before the model' }
   },
   attack: {
-    ...attackLike,
+    eps: { type: 'string', arg: 'E', check: 'number', help: 'radius of the ball, [0,1] pixel units; fractions such as 8/255 allowed (default l2: 0.5, linf: 8/255)' },
+    step: { type: 'string', arg: 'S', check: 'number', help: 'step size (default 2.5·ε/steps)' },
+    steps: { type: 'string', arg: 'N', check: 'int', help: 'number of steps (default 20)' },
+    'keep-iterates': keepIterates,
     threat: { type: 'string', arg: 'l2|linf', check: ['l2', 'linf'], help: 'threat model (default l2)' },
-    target: { type: 'string', arg: 'K', check: 'int', help: 'targeted attack toward class K (default: untargeted)' },
-    'true-class': { type: 'string', arg: 'K', check: 'int', help: 'true class for an untargeted attack (default: top-1 prediction)' },
+    target: { type: 'string', arg: 'NAME|K', check: 'class', help: 'targeted attack toward this class, by name or index (default: untargeted)' },
+    'true-class': { type: 'string', arg: 'NAME|K', check: 'class', help: 'true class for an untargeted attack, by name or index (default: top-1 prediction)' },
     'random-start': { type: 'boolean', help: 'start at a random point of the ball (robustness library semantics)' },
     restarts: { type: 'string', arg: 'N', check: 'int', help: 'random restarts (default 0)' },
     'use-best': { type: 'boolean', help: 'keep the best iterate per image instead of the last' }
   },
   visualize: {
-    ...attackLike,
+    eps: { type: 'string', arg: 'E', check: 'number', help: 'radius of the constraint ball around the start (default 1000: effectively none)' },
+    step: { type: 'string', arg: 'S', check: 'number', help: 'step size (default 1)' },
+    steps: { type: 'string', arg: 'N', check: 'int', help: 'number of steps (default 200)' },
+    'keep-iterates': keepIterates,
     feature: { type: 'string', arg: 'K', check: 'int', help: 'representation coordinate to maximize (required)' },
     'fake-relu': { type: 'boolean', help: 'last ReLU is the identity in the backward pass' },
     start: { type: 'string', arg: 'image|gray|noise', check: ['image', 'gray', 'noise'], help: 'starting point (default: image when inputs are given, else gray)' },
@@ -177,6 +178,7 @@ function checkValues(values: ParsedArgs['values'], options: Record<string, Optio
     else if (spec.check === 'number') o.number(name)
     else if (spec.check === 'ints') o.intList(name)
     else if (spec.check === 'numbers') o.numberList(name)
+    else if (spec.check === 'class') o.classSyntax(name)
     else o.choice(name, spec.check)
   }
 }
@@ -212,6 +214,13 @@ export class Options {
     if (text === undefined) return fallback
     if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`--${name}: '${text}' is not a non-negative integer`)
     return Number(text)
+  }
+
+  /** A class by name or index: only its syntax here; Context.classIndex resolves it against the models. */
+  classSyntax(name: string): string | undefined {
+    const text = this.string(name)?.trim()
+    if (text === '') throw new UsageError(`--${name}: empty class`)
+    return text
   }
 
   numberList(name: string): number[] | undefined {

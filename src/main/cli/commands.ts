@@ -122,7 +122,7 @@ export async function saliencyCommand(ctx: Context): Promise<ResultRecord> {
   const params: SaliencyParams = {
     method: 'saliency',
     gradient: ctx.opts.choice('gradient', ['loss', 'score'] as const, 'loss'),
-    classIndex: ctx.opts.int('class') ?? null,
+    classIndex: ctx.classIndex('class') ?? null,
     smoothing: smoothingFrom(ctx),
     seed: ctx.seed
   }
@@ -189,7 +189,7 @@ export async function attackCommand(ctx: Context): Promise<ResultRecord> {
   const threat = ctx.opts.choice('threat', ['l2', 'linf'] as const, 'l2')
   const eps = ctx.opts.number('eps', threat === 'l2' ? 0.5 : 8 / 255)
   const steps = ctx.opts.int('steps', 20)
-  const target = ctx.opts.int('target')
+  const target = ctx.classIndex('target')
   const params: AttackParams = {
     method: 'attack',
     threat,
@@ -198,7 +198,7 @@ export async function attackCommand(ctx: Context): Promise<ResultRecord> {
     steps,
     targeted: target !== undefined,
     targetClass: target ?? null,
-    trueClass: ctx.opts.int('true-class') ?? null,
+    trueClass: ctx.classIndex('true-class') ?? null,
     randomStart: ctx.opts.flag('random-start'),
     restarts: ctx.opts.int('restarts', 0),
     useBest: ctx.opts.flag('use-best'),

@@ -112,7 +112,7 @@ export class Context {
     if (given.length === 0) {
       const found = await listModels(defaultDir, (m) => this.warn(m))
       if (found.length === 0) throw new InputError(`${defaultDir}: no models found; pass --model or --models-dir`)
-      dirs.push(resolve(defaultDir, found[0].id))
+      for (const m of defaultPair(found).slice(0, max)) dirs.push(resolve(defaultDir, m.id))
     }
     for (const m of given) {
       // a path (has a separator, or names an existing folder with a model.json) or an id under the models folder
@@ -134,6 +134,23 @@ export class Context {
       throw new UsageError(`--model: a twin run needs one input size (${a.id} takes ${a.spec.input.height}×${a.spec.input.width}, ${b.id} ${b.spec.input.height}×${b.spec.input.width})`)
     }
     return this.models
+  }
+
+  /**
+   * A class option (--target, --true-class, --class) by name (case-insensitive) or index, resolved against the
+   * models' classes; undefined when not given.
+   */
+  classIndex(option: string): number | undefined {
+    const text = this.opts.classSyntax(option)
+    if (text === undefined) return undefined
+    const classes = this.models[0].spec.classes
+    const other = this.models.find((m) => m.spec.classes.join('\n') !== classes.join('\n'))
+    if (other) throw new UsageError(`--${option}: ${this.models[0].id} and ${other.id} have different classes; a class cannot be named for both`)
+    const index = /^\d+$/.test(text) ? Number(text) : classes.findIndex((c) => c.toLowerCase() === text.toLowerCase())
+    if (index < 0 || index >= classes.length) {
+      throw new UsageError(`--${option}: '${text}' is not a class of ${this.models[0].id}: give a name (${classes.join(', ')}) or an index 0–${classes.length - 1}`)
+    }
+    return index
   }
 
   get inputSize(): { height: number; width: number } {
@@ -192,6 +209,23 @@ export class Context {
       this.io.stderr(`${modelId}: step ${p.step}/${p.totalSteps}${eta}\n`)
     }
   }
+}
+
+/**
+ * The pair the app shows first (renderer state/models.svelte.ts groupPairs): pairs by ModelInfo.pair sorted by id,
+ * the first one's standard model and its first robust model by id. Models without a pair role fall back to the
+ * first model found.
+ */
+export function defaultPair<M extends { id: string; pair: string; role: string }>(models: readonly M[]): M[] {
+  const pairs = [...new Set(models.map((m) => m.pair))].sort((a, b) => a.localeCompare(b))
+  for (const pair of pairs) {
+    const members = models.filter((m) => m.pair === pair)
+    const standard = members.find((m) => m.role === 'standard')
+    const robust = members.filter((m) => m.role !== 'standard').sort((a, b) => a.id.localeCompare(b.id))[0]
+    const chosen = [standard, robust].filter((m): m is M => m !== undefined)
+    if (chosen.length) return chosen
+  }
+  return models.slice(0, 1)
 }
 
 export interface TopClass {

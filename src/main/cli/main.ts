@@ -4,7 +4,7 @@
  * runCli with the process's streams; tests call runCli directly.
  */
 import { ModelFormatError } from '../engine/models/format'
-import { parseCommandLine, usage, type Command } from './args'
+import { isCommand, parseCommandLine, usage, type Command } from './args'
 import { activationsCommand, attackCommand, predictCommand, saliencyCommand, visualizeCommand, type ResultRecord } from './commands'
 import { Context, type CliIo } from './context'
 import { InputError, UsageError } from './errors'
@@ -44,6 +44,8 @@ export function toJson(value: unknown): string {
   )
 }
 
+const flipped = (step: number | null | undefined): string => (step === null || step === undefined ? 'flipped: no' : `flipped: yes, at step ${step}`)
+
 function summary(command: Command, record: ResultRecord, ctx: Context): string {
   const lines: string[] = []
   const results = (record.results ?? {}) as Record<string, Record<string, unknown>>
@@ -54,7 +56,7 @@ function summary(command: Command, record: ResultRecord, ctx: Context): string {
   } else if (command === 'attack') {
     for (const [id, r] of Object.entries(results)) {
       const after = r.after as { name: string; p: number }[][]
-      after.forEach((top, i) => lines.push(`${id} · image ${i}: → ${top[0]?.name} ${((top[0]?.p ?? 0) * 100).toFixed(1)} %, flipped at step ${(r.flippedAt as (number | null)[])[i] ?? 'never'}`))
+      after.forEach((top, i) => lines.push(`${id} · image ${i}: → ${top[0]?.name} ${((top[0]?.p ?? 0) * 100).toFixed(1)} %, ${flipped((r.flippedAt as (number | null)[])[i])}`))
     }
   } else if (command === 'visualize') {
     for (const [id, r] of Object.entries(results)) {
@@ -87,7 +89,8 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
   try {
     parsed = parseCommandLine(argv)
   } catch (e) {
-    io.stderr(`error: ${(e as Error).message}\n\n${usage()}\n`)
+    // a bad option of a known command: that command's usage, not the list of commands
+    io.stderr(`error: ${(e as Error).message}\n\n${usage(argv[0] !== undefined && isCommand(argv[0]) ? argv[0] : undefined)}\n`)
     return 2
   }
   if ('help' in parsed) {

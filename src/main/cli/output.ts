@@ -32,9 +32,36 @@ export class OutDir {
     return this.enabled ? this.write(name, encodeNpy(data, shape)) : Promise.resolve()
   }
 
+  /** At the model's pixels, each one a block of pngScale(size)² (nearest), so a 32×32 picture is viewable. */
   png(name: string, rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Promise<void> {
-    return this.enabled ? this.write(name, encodePng(rgba, width, height)) : Promise.resolve()
+    if (!this.enabled) return Promise.resolve()
+    const k = pngScale(width, height)
+    return this.write(name, encodePng(upscaleNearest(rgba, width, height, k), width * k, height * k))
   }
+}
+
+/** PNGs are written at least this many pixels on their short side. */
+export const MIN_PNG_SIDE = 256
+
+/** The integer factor that brings the short side to at least MIN_PNG_SIDE (1 for larger images). */
+export function pngScale(width: number, height: number): number {
+  return Math.max(1, Math.ceil(MIN_PNG_SIDE / Math.min(width, height)))
+}
+
+/** Nearest-neighbour upscale of RGBA by an integer factor: every source pixel becomes a k×k block. */
+export function upscaleNearest(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, k: number): Uint8Array {
+  if (k === 1) return Uint8Array.from(rgba)
+  const out = new Uint8Array(width * k * height * k * 4)
+  const rowBytes = width * k * 4
+  for (let y = 0; y < height; y++) {
+    const row = out.subarray(y * k * rowBytes, (y * k + 1) * rowBytes)
+    for (let x = 0; x < width; x++) {
+      const px = rgba.subarray((y * width + x) * 4, (y * width + x) * 4 + 4)
+      for (let dx = 0; dx < k; dx++) row.set(px, (x * k + dx) * 4)
+    }
+    for (let dy = 1; dy < k; dy++) out.copyWithin((y * k + dy) * rowBytes, y * k * rowBytes, (y * k + 1) * rowBytes)
+  }
+  return out
 }
 
 /** A file-name-safe form of a model id or label. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tar from 'tar'
+import { PNG } from 'pngjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { writeRandomModel } from '../../../src/main/engine/models/random'
 import { encodePng } from '../../../src/main/cli/images'
@@ -63,6 +64,32 @@ describe('usage errors exit with code 2', () => {
     const nan = await cli(['attack', ...base, '--eps', 'lots', join(imagesDir, 'a.png')])
     expect(nan.code).toBe(2)
     expect(nan.stderr).toMatch(/--eps: 'lots' is not a number/)
+  })
+
+  it("a bad option of a command prints that command's usage, not the list of commands", async () => {
+    const r = await cli(['attack', '--frobnicate'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/Unknown option '--frobnicate'[\s\S]*usage: npm run lab -- attack \[options\][\s\S]*--target NAME\|K/)
+    expect(r.stderr).not.toMatch(/commands:/)
+  })
+
+  it('classes by name or index for --target, --true-class and --class; an unknown one lists the classes', async () => {
+    const { factory, jobs } = fakeRunnerFactory()
+    expect((await cli(['attack', ...base, '--target', 'Horse', '--true-class', '3', join(imagesDir, 'a.png')], factory)).code).toBe(0)
+    expect(jobs[0].params).toMatchObject({ targeted: true, targetClass: 7, trueClass: 3 })
+    expect((await cli(['saliency', ...base, '--class', 'ship', join(imagesDir, 'a.png')], factory)).code).toBe(0)
+    expect(jobs.at(-1)!.params).toMatchObject({ classIndex: 8 })
+    const bad = await cli(['attack', ...base, '--target', 'unicorn', join(imagesDir, 'a.png')], factory)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--target: 'unicorn' is not a class of tiny-standard: give a name \(airplane, automobile, bird, cat, deer, dog, frog, horse, ship, truck\) or an index 0–9/)
+    expect((await cli(['attack', ...base, '--target', '10', join(imagesDir, 'a.png')], factory)).code).toBe(2)
+  })
+
+  it('--help states the defaults of the attack parameters', async () => {
+    const r = await cli(['attack', '--help'])
+    expect(r.stdout).toMatch(/--eps E .*default l2: 0\.5, linf: 8\/255/)
+    expect(r.stdout).toMatch(/--steps N .*default 20/)
+    expect(r.stdout).toMatch(/--step S .*default 2\.5·ε\/steps/)
   })
 
   it('rejects values the job schema refuses, naming the option', async () => {
@@ -194,11 +221,23 @@ describe('method commands (fake engine)', () => {
     for (const f of ['adversarial-tiny-robust.npy', 'perturbation-tiny-robust.npy', 'adversarial-tiny-robust-0.png', 'perturbation-tiny-robust-0.png', 'attack-iterates-tiny-robust.npy', 'telemetry.csv']) {
       expect(existsSync(join(dir, f)), f).toBe(true)
     }
-    expect(readFileSync(join(dir, 'telemetry.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 4)
+    // PNGs: the model's 32×32 pixels as 8×8 blocks (nearest), 256×256; the .npy keeps the exact values
+    const png = PNG.sync.read(readFileSync(join(dir, 'adversarial-tiny-robust-0.png')))
+    expect([png.width, png.height]).toEqual([256, 256])
+    const adversarial = decodeNpy(readFileSync(join(dir, 'adversarial-tiny-robust.npy')), 'a')
+    for (const [x, y] of [[0, 0], [13, 21], [31, 31]]) {
+      for (const [dx, dy] of [[0, 0], [7, 7], [3, 5]]) {
+        const at = ((y * 8 + dy) * 256 + x * 8 + dx) * 4
+        expect([...png.data.subarray(at, at + 3)]).toEqual([0, 1, 2].map((c) => Math.round(adversarial.data[(y * 32 + x) * 3 + c] * 255)))
+      }
+    }
+    // without --model: the default pair, standard then robust, 4 steps each
+    expect(jobs.map((j) => j.modelId)).toEqual(['tiny-standard', 'tiny-robust'])
+    expect(readFileSync(join(dir, 'telemetry.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 2 * 4)
     const result = readJson(dir)
     expect((result.rendering as { preset: string }).preset).toBe('perturbation')
     expect((result.results as Record<string, { flippedAt: number[] }>)['tiny-robust'].flippedAt).toEqual([2])
-    expect(r.stdout).toMatch(/flipped at step 2/)
+    expect(r.stdout).toMatch(/flipped: yes, at step 2/)
   })
 
   it('visualize without inputs starts from gray images of the model size', async () => {
