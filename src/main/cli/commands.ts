@@ -37,7 +37,7 @@ function expect<M extends MethodResult['method']>(result: MethodResult, method: 
 
 async function requireInputs(ctx: Context): Promise<ImageBatch> {
   const { height, width } = ctx.inputSize
-  const loaded = await loadInputs(ctx.positionals, ctx.opts.string('input-npy'), height, width)
+  const loaded = await loadInputs(ctx.positionals, ctx.opts.string('input-npy'), height, width, ctx.cropFraction)
   if (!loaded) throw new UsageError('no input images: give image files/folders or --input-npy FILE')
   ctx.inputs = loaded.sources
   return loaded.batch
@@ -45,7 +45,7 @@ async function requireInputs(ctx: Context): Promise<ImageBatch> {
 
 async function optionalInputs(ctx: Context): Promise<ImageBatch | null> {
   const { height, width } = ctx.inputSize
-  const loaded = await loadInputs(ctx.positionals, ctx.opts.string('input-npy'), height, width)
+  const loaded = await loadInputs(ctx.positionals, ctx.opts.string('input-npy'), height, width, ctx.cropFraction)
   if (loaded) ctx.inputs = loaded.sources
   return loaded?.batch ?? null
 }

@@ -153,6 +153,14 @@ export class Context {
     return index
   }
 
+  /** The models' input.cropFraction (1 when absent): the default crop of image files, as in the model's evaluation. */
+  get cropFraction(): number {
+    const [a, b] = this.models
+    const fraction = a.spec.input.cropFraction ?? 1
+    if (b && (b.spec.input.cropFraction ?? 1) !== fraction) throw new UsageError(`--model: ${a.id} and ${b.id} were evaluated on different crops (input.cropFraction ${fraction} and ${b.spec.input.cropFraction ?? 1})`)
+    return fraction
+  }
+
   get inputSize(): { height: number; width: number } {
     return { height: this.models[0].spec.input.height, width: this.models[0].spec.input.width }
   }

@@ -41,7 +41,7 @@ export async function evaluateCommand(ctx: Context): Promise<ResultRecord> {
   const labels: number[] = []
   const pixels = new Float32Array(files.length * height * width * 3)
   for (const [i, f] of files.entries()) {
-    const rgb = fitToModel(toRgbFloat(decodeImage(await f.read(), `${data}:${f.name}`)), width, height)
+    const rgb = fitToModel(toRgbFloat(decodeImage(await f.read(), `${data}:${f.name}`)), width, height, ctx.cropFraction)
     pixels.set(rgb.data, i * height * width * 3)
     labels.push(f.label)
   }

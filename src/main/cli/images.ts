@@ -211,15 +211,22 @@ export function rgbFloatToRgba(data: Float32Array, width: number, height: number
 
 // ───────────────────────────── crop and resize ─────────────────────────────
 
-/** The largest centered window with the target's aspect ratio: {x, y, width, height} in source pixels. */
-export function centerCropBox(width: number, height: number, targetWidth: number, targetHeight: number): { x: number; y: number; width: number; height: number } {
+/**
+ * The centered window with the target's aspect ratio: the largest one, scaled by `fraction` (the model's
+ * input.cropFraction: e.g. 128/146 for a model evaluated on a 128 crop of a 146 short side). {x, y, width, height}
+ * in source pixels.
+ */
+export function centerCropBox(width: number, height: number, targetWidth: number, targetHeight: number, fraction = 1): { x: number; y: number; width: number; height: number } {
   // compare W/H with w/h without division: W·h vs w·H
-  if (width * targetHeight > targetWidth * height) {
-    const w = Math.max(1, Math.round((height * targetWidth) / targetHeight))
-    return { x: Math.floor((width - w) / 2), y: 0, width: w, height }
+  let w = width
+  let h = height
+  if (width * targetHeight > targetWidth * height) w = Math.max(1, Math.round((height * targetWidth) / targetHeight))
+  else h = Math.max(1, Math.round((width * targetHeight) / targetWidth))
+  if (fraction !== 1) {
+    w = Math.max(1, Math.round(w * fraction))
+    h = Math.max(1, Math.round(h * fraction))
   }
-  const h = Math.max(1, Math.round((width * targetHeight) / targetWidth))
-  return { x: 0, y: Math.floor((height - h) / 2), width, height: h }
+  return { x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h }
 }
 
 /**
@@ -289,10 +296,13 @@ export function cropAndResize(img: RgbImage, box: { x: number; y: number; width:
   return { data: out, width: targetWidth, height: targetHeight }
 }
 
-/** Center-crop to the target aspect ratio, then area-resize to the target size. Same-size images are returned as is. */
-export function fitToModel(img: RgbImage, targetWidth: number, targetHeight: number): RgbImage {
-  if (img.width === targetWidth && img.height === targetHeight) return img
-  return cropAndResize(img, centerCropBox(img.width, img.height, targetWidth, targetHeight), targetWidth, targetHeight)
+/**
+ * Center-crop to the target aspect ratio (times `cropFraction`), then area-resize to the target size. Same-size
+ * images are returned as is when the whole image is the crop.
+ */
+export function fitToModel(img: RgbImage, targetWidth: number, targetHeight: number, cropFraction = 1): RgbImage {
+  if (img.width === targetWidth && img.height === targetHeight && cropFraction === 1) return img
+  return cropAndResize(img, centerCropBox(img.width, img.height, targetWidth, targetHeight, cropFraction), targetWidth, targetHeight)
 }
 
 /** File → model-sized RGB float image. */

@@ -52,17 +52,18 @@ function checkBatchSize(n: number, height: number, width: number): void {
   }
 }
 
-export async function loadImages(paths: string[], height: number, width: number): Promise<LoadedInputs> {
+/** `cropFraction`: the model's input.cropFraction (1 = the whole centered window). */
+export async function loadImages(paths: string[], height: number, width: number, cropFraction = 1): Promise<LoadedInputs> {
   const files = await expandImagePaths(paths)
   checkBatchSize(files.length, height, width)
   const data = new Float32Array(files.length * height * width * 3)
   const sources: InputSource[] = []
   for (const [i, file] of files.entries()) {
     const rgb = toRgbFloat(await readImageFile(file))
-    const fitted = fitToModel(rgb, width, height)
+    const fitted = fitToModel(rgb, width, height, cropFraction)
     data.set(fitted.data, i * height * width * 3)
-    const resized = rgb.width !== width || rgb.height !== height
-    sources.push({ source: file, originalSize: [rgb.height, rgb.width], ...(resized ? { crop: centerCropBox(rgb.width, rgb.height, width, height) } : {}) })
+    const resized = rgb.width !== width || rgb.height !== height || cropFraction !== 1
+    sources.push({ source: file, originalSize: [rgb.height, rgb.width], ...(resized ? { crop: centerCropBox(rgb.width, rgb.height, width, height, cropFraction) } : {}) })
   }
   return { batch: { data, shape: [files.length, height, width, 3] }, sources }
 }
@@ -94,9 +95,9 @@ export async function loadNpyInput(path: string, height: number, width: number):
 }
 
 /** Image files/folders or --input-npy (not both); null when none was given. */
-export async function loadInputs(positionals: string[], npyPath: string | undefined, height: number, width: number): Promise<LoadedInputs | null> {
+export async function loadInputs(positionals: string[], npyPath: string | undefined, height: number, width: number, cropFraction = 1): Promise<LoadedInputs | null> {
   if (npyPath !== undefined && positionals.length > 0) throw new UsageError('give image files or --input-npy, not both')
   if (npyPath !== undefined) return loadNpyInput(npyPath, height, width)
-  if (positionals.length > 0) return loadImages(positionals, height, width)
+  if (positionals.length > 0) return loadImages(positionals, height, width, cropFraction)
   return null
 }

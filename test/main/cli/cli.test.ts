@@ -85,6 +85,22 @@ describe('usage errors exit with code 2', () => {
     expect((await cli(['attack', ...base, '--target', '10', join(imagesDir, 'a.png')], factory)).code).toBe(2)
   })
 
+  it("crops image files to the model's input.cropFraction by default (as in the model's evaluation)", async () => {
+    const cropped = join(root, 'cropped-models')
+    await writeRandomModel(cropped, { id: 'crop-standard', pair: 'crop', role: 'standard', width: 2, seed: 1 })
+    const specFile = join(cropped, 'crop-standard', 'model.json')
+    const spec = JSON.parse(readFileSync(specFile, 'utf8')) as { input: Record<string, unknown> }
+    spec.input.cropFraction = 0.5
+    writeFileSync(specFile, JSON.stringify(spec))
+    const { factory } = fakeRunnerFactory()
+    const dir = out('crop')
+    expect((await cli(['predict', '--models-dir', cropped, '--quiet', '--out', dir, join(imagesDir, 'a.png'), join(imagesDir, 'b.png')], factory)).code).toBe(0)
+    expect(readJson(dir).inputs).toEqual([
+      { source: join(imagesDir, 'a.png'), originalSize: [32, 32], crop: { x: 8, y: 8, width: 16, height: 16 } },
+      { source: join(imagesDir, 'b.png'), originalSize: [40, 40], crop: { x: 10, y: 10, width: 20, height: 20 } }
+    ])
+  })
+
   it('--help states the defaults of the attack parameters', async () => {
     const r = await cli(['attack', '--help'])
     expect(r.stdout).toMatch(/--eps E .*default l2: 0\.5, linf: 8\/255/)

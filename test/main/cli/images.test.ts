@@ -143,6 +143,19 @@ describe('center crop and area resize', () => {
     for (const v of out.data) expect(v).toBeCloseTo(0.4, 6)
   })
 
+  it("scales the centred window by the model's cropFraction (a 128 crop of a 146 short side)", () => {
+    expect(centerCropBox(146, 200, 128, 128, 128 / 146)).toEqual({ x: 9, y: 36, width: 128, height: 128 })
+    expect(centerCropBox(200, 146, 32, 32, 128 / 146)).toEqual({ x: 36, y: 9, width: 128, height: 128 })
+    expect(centerCropBox(64, 32, 32, 32, 1)).toEqual(centerCropBox(64, 32, 32, 32))
+  })
+
+  it('with cropFraction 0.5, an image at the model size keeps only its centre, resized up', () => {
+    const img = toRgbFloat(rgba(4, 4, (x, y) => (x === 0 || x === 3 || y === 0 || y === 3 ? [255, 0, 0] : [102, 102, 102])))
+    const out = fitToModel(img, 4, 4, 0.5)
+    expect(out).not.toBe(img)
+    for (const v of out.data.filter((_, i) => i % 3 === 0)) expect(v).toBeCloseTo(0.4, 6)
+  })
+
   it('returns an image already at the model size unchanged', () => {
     const img = toRgbFloat(rgba(2, 2, () => [1, 2, 3]))
     expect(fitToModel(img, 2, 2)).toBe(img)
