@@ -1,15 +1,38 @@
 /**
- * Image IO for the CLI: PNG (pngjs) and JPEG (jpeg-js) from bytes, size limits, JPEG EXIF orientation, conversion to
- * RGB float in [0,1], center crop to the model's aspect ratio and AREA resize (box filter) to the model's size.
+ * Image IO for the CLI: PNG (pngjs) and JPEG (libjpeg-turbo's decoder, as MozJPEG's wasm build from @jsquash/jpeg)
+ * from bytes, size limits, JPEG EXIF orientation, conversion to RGB float in [0,1], center crop to the model's
+ * aspect ratio (times its input.cropFraction) and AREA resize (box filter) to the model's size.
  *
- * The renderer does the same with a canvas (architecture.md, data flow step 1); the canvas uses the browser's
- * smoothing filter, so pixels may differ slightly between app and CLI for images that need resizing. Images already
- * at the model's size pass through unchanged in both.
+ * The renderer decodes with Chromium, whose JPEG decoder is libjpeg-turbo with the same defaults (fancy chroma
+ * upsampling, integer DCT), so the CLI sees the app's pixels (e2e/cli-parity.spec.ts compares them on the bundled
+ * samples). jpeg-js, used before, upsampled chroma by nearest neighbour: up to 64 levels off per channel on the samples.
  */
+import { readFileSync } from 'node:fs'
 import { stat, readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { PNG } from 'pngjs'
-import jpeg from 'jpeg-js'
+import mozjpegFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js'
 import { InputError } from './errors'
+
+/** Node's WebAssembly, typed here: this project's node tsconfig has no DOM lib, where its types live. */
+interface WasmApi {
+  compile(bytes: Uint8Array): Promise<object>
+  Instance: new (module: object, imports: object) => { exports: object }
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+
+/** The wasm decoder, compiled from the installed package (no fetch, no network) once per process. */
+const mozjpeg = await (async () => {
+  const wasm = await wasmApi.compile(readFileSync(createRequire(import.meta.url).resolve('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm')))
+  return mozjpegFactory({
+    noInitialRun: true,
+    instantiateWasm: (imports: object, done: (instance: { exports: object }) => void) => {
+      const instance = new wasmApi.Instance(wasm, imports)
+      done(instance)
+      return instance.exports
+    }
+  } as unknown as Parameters<typeof mozjpegFactory>[0])
+})()
 
 export const MAX_IMAGE_PIXELS = 50_000_000
 export const MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -155,13 +178,15 @@ export function decodeImage(bytes: Uint8Array, source: string): RgbaImage {
     const info = readJpegInfo(bytes)
     if (!info) throw new InputError(`${source}: corrupt JPEG (no frame header found)`)
     checkPixels(info.width, info.height, source)
-    let decoded: { data: Uint8Array; width: number; height: number }
+    let decoded: { data: Uint8ClampedArray; width: number; height: number } | null
     try {
-      decoded = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, tolerantDecoding: false, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 })
+      decoded = mozjpeg.decode(bytes, false) // false: as stored; the orientation is applied below
     } catch (e) {
       throw new InputError(`${source}: corrupt JPEG (${(e as Error).message})`)
     }
-    return applyOrientation(decoded, info.orientation)
+    if (!decoded || decoded.width !== info.width || decoded.height !== info.height) throw new InputError(`${source}: corrupt JPEG (the decoder gave no image)`)
+    const { data, width, height } = decoded
+    return applyOrientation({ data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height }, info.orientation)
   }
   throw new InputError(`${source}: not a PNG or JPEG file`)
 }
