@@ -56,7 +56,7 @@ test('the CLI decodes every bundled JPEG to Chromium\'s pixels, and the model gi
 
   const engine = await createEngine({ modelsDir: MODELS, backends: ['wasm'] })
   try {
-    const predict = async (data: Float32Array) => {
+    const predict = async (data: Float32Array<ArrayBuffer>) => {
       const out = await engine.run({ modelId: MODEL_ID, images: { data, shape: [SAMPLES.length, height, width, 3] }, params: { method: 'predict' } }, { signal: new AbortController().signal, onProgress: () => {} })
       if (out.result.method !== 'predict') throw new Error(`expected a predict result, got ${out.result.method}`)
       return out.result.predictions.probabilities
