@@ -101,7 +101,7 @@ describe('input errors exit with code 1 and name the file', () => {
   it('reports a corrupt image', async () => {
     const r = await cli(['predict', ...base, join(root, 'broken.png')], fakeRunnerFactory().factory)
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/broken\.png: corrupt PNG/)
+    expect(r.stderr).toMatch(/broken\.png: the PNG header is damaged/)
   })
 
   it('reports a .npy of the wrong dtype and one of the wrong size', async () => {
