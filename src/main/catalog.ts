@@ -1,48 +1,22 @@
 /**
- * What main knows about models and samples on disk, read directly (no worker round trip): model.json files under
- * modelsDir validated with ModelSpecSchema, and resources/samples/samples.json. Invalid entries are skipped with a
- * warning, never fatal: one broken model must not hide the others.
+ * What main knows about models and samples on disk, read directly (no worker round trip): the model folders under
+ * modelsDir (engine/models/format.ts scanModelFolders: model.json against ModelSpecSchema, weight files checked,
+ * ids unique) and resources/samples/samples.json. Invalid entries are skipped with a warning, never fatal: one
+ * broken model must not hide the others.
  */
-import { readdir, readFile, stat } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import { z } from 'zod'
 import type { SampleInfo } from '../shared/ipc'
-import { ModelSpecSchema, type ModelInfo } from '../shared/model-format'
+import type { ModelInfo } from '../shared/model-format'
+import { modelInfo, scanModelFolders } from './engine/models/format'
 
 export type Warn = (message: string) => void
 
 export async function listModels(modelsDir: string, warn: Warn = console.warn): Promise<ModelInfo[]> {
-  let entries: string[]
-  try {
-    entries = (await readdir(modelsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
-  } catch {
-    return [] // no models folder yet
-  }
-  const models: ModelInfo[] = []
-  for (const name of entries.sort()) {
-    const dir = join(modelsDir, name)
-    let raw: unknown
-    try {
-      raw = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'))
-    } catch {
-      continue // not a model folder (no or unreadable model.json)
-    }
-    const parsed = ModelSpecSchema.safeParse(raw)
-    if (!parsed.success) {
-      warn(`skipping model '${name}': ${parsed.error.issues[0]?.message ?? 'invalid model.json'}`)
-      continue
-    }
-    const { weightsManifest, ...info } = parsed.data
-    let sizeBytes = 0
-    try {
-      for (const path of weightsManifest.flatMap((g) => g.paths)) sizeBytes += (await stat(join(dir, path))).size
-    } catch (error) {
-      warn(`skipping model '${name}': missing weight file (${(error as Error).message})`)
-      continue
-    }
-    models.push({ ...info, sizeBytes })
-  }
-  return models
+  const scan = await scanModelFolders(modelsDir)
+  for (const problem of scan.problems) warn(problem)
+  return scan.models.map(modelInfo)
 }
 
 const SampleInfoSchema = z.object({

@@ -1,11 +1,13 @@
 /**
  * The desktop shell: wiring only. One sandboxed, context-isolated BrowserWindow with a strict CSP; navigation,
- * new windows, webviews and permission requests denied; the IPC contract registered through ipc.ts; compute in
- * worker threads (services.ts); settings in electron-store (settings.ts).
+ * new windows, webviews and permission requests and checks denied; nothing is opened in the user's browser (the
+ * renderer links nowhere, so shell.openExternal is never called); the IPC contract registered through ipc.ts;
+ * compute in worker threads (services.ts); settings in electron-store (settings.ts). test/main/shell.test.ts checks
+ * all of it against a mocked `electron`.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, session } from 'electron'
 import createComputeWorker from './compute/worker?nodeWorker'
 import type { EventChannel, EventPayloads } from '../shared/ipc'
 import type { ExportSaver } from './handlers'
@@ -47,6 +49,10 @@ function createWindow(): void {
       contextIsolation: true,
       nodeIntegration: false,
       webSecurity: true,
+      webviewTag: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      allowRunningInsecureContent: false,
       spellcheck: false
     }
   })
@@ -60,15 +66,15 @@ function lockDown(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
   })
+  // the app needs no permission (camera, notifications, clipboard-read…): refuse requests and answer checks with no
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+  session.defaultSession.setPermissionCheckHandler(() => false)
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event) => event.preventDefault())
+    contents.on('will-redirect', (event) => event.preventDefault())
     contents.on('will-attach-webview', (event) => event.preventDefault())
-    contents.setWindowOpenHandler(({ url }) => {
-      // links (e.g. sample attributions) open in the user's browser, never in the app
-      if (url.startsWith('https://')) void shell.openExternal(url)
-      return { action: 'deny' }
-    })
+    // no new windows, and no URL handed to the OS either (the renderer has no external links)
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }))
   })
 }
 

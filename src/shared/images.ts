@@ -4,6 +4,8 @@
  */
 import { z } from 'zod'
 
+/** Largest image side a job carries, and so the largest input a model may declare (src/shared/model-format.ts). */
+export const MAX_IMAGE_SIDE = 1024
 /** Upper bound on pixels per request: 64 images at 224x224. Larger payloads are refused before any work. */
 export const MAX_BATCH_VALUES = 64 * 224 * 224 * 3
 
@@ -12,8 +14,8 @@ export const ImageBatchSchema = z
     data: z.instanceof(Float32Array, { message: 'expected a Float32Array of pixels' }),
     shape: z.tuple([
       z.number().int().min(1).max(4096),
-      z.number().int().min(1).max(1024),
-      z.number().int().min(1).max(1024),
+      z.number().int().min(1).max(MAX_IMAGE_SIDE),
+      z.number().int().min(1).max(MAX_IMAGE_SIDE),
       z.literal(3, { message: 'images must have 3 channels (RGB, NHWC)' })
     ])
   })

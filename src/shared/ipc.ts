@@ -4,9 +4,20 @@
  * the validators all derive from this file — nothing restates it.
  */
 import { z } from 'zod'
+import { MAX_BATCH_VALUES } from './images'
 import { JobRequestSchema, type JobProgress, type MethodResult, type ModelRunInfo } from './jobs'
 import type { ModelInfo } from './model-format'
 import { SettingsPatchSchema, type Settings } from './settings'
+
+/** Largest export the renderer may hand to main (a figure PNG, or a card embedding its images). */
+export const MAX_EXPORT_BYTES = 64 * 1024 * 1024
+/** Room for a message's JSON part (channel, parameters, settings); the bulk of a large message is its typed arrays. */
+export const MAX_MESSAGE_HEADER_BYTES = 1024 * 1024
+/**
+ * The largest legitimate invoke on the wire: an export of MAX_EXPORT_BYTES (larger than the biggest image batch,
+ * MAX_BATCH_VALUES float32 = 38.5 MB) plus its JSON part. Browser mode's WebSocket refuses anything larger.
+ */
+export const MAX_INVOKE_MESSAGE_BYTES = Math.max(MAX_EXPORT_BYTES, MAX_BATCH_VALUES * 4) + MAX_MESSAGE_HEADER_BYTES + 64
 
 const jobId = z.string().regex(/^job-[0-9]+$/, 'expected a job id like "job-1"')
 const sampleId = z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a sample file name')
@@ -14,7 +25,7 @@ const sampleId = z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a sample file n
 export const ExportRequestSchema = z.object({
   suggestedName: z.string().regex(/^[A-Za-z0-9 ._()-]{1,128}$/, 'file name: letters, digits, space, ".", "_", "-", "(", ")"'),
   kind: z.enum(['png', 'json', 'csv']),
-  data: z.instanceof(Uint8Array, { message: 'expected a Uint8Array' }).refine((d) => d.length <= 64 * 1024 * 1024, 'export larger than 64 MiB')
+  data: z.instanceof(Uint8Array, { message: 'expected a Uint8Array' }).refine((d) => d.length <= MAX_EXPORT_BYTES, `export larger than ${MAX_EXPORT_BYTES / 2 ** 20} MiB`)
 })
 
 /** Argument tuples of every invoke channel. */

@@ -4,6 +4,7 @@
  * See ../shared/design/architecture.md ("Model format").
  */
 import { z } from 'zod'
+import { MAX_IMAGE_SIDE } from './images'
 
 export const MODEL_FORMAT = 'robust-lens/model@1'
 
@@ -28,8 +29,9 @@ export const ModelSpecSchema = z.object({
   role: z.enum(['standard', 'robust']),
   architecture: ArchitectureSchema,
   input: z.object({
-    height: positiveInt,
-    width: positiveInt,
+    /** Bounded: loading warms the model up at this size, and no job can carry larger images. */
+    height: positiveInt.max(MAX_IMAGE_SIDE),
+    width: positiveInt.max(MAX_IMAGE_SIDE),
     channels: z.literal(3),
     layout: z.literal('NHWC'),
     range: z.tuple([z.literal(0), z.literal(1)]),

@@ -63,11 +63,16 @@ export function encodeMessage(message: unknown): Uint8Array<ArrayBuffer> {
   return out
 }
 
-export function decodeMessage(bytes: Uint8Array): unknown {
+/**
+ * Decode one frame. `maxHeaderBytes` bounds the JSON part (the receiver's limit: JSON.parse of a huge header
+ * stalls the event loop for seconds, while typed arrays are only copied).
+ */
+export function decodeMessage(bytes: Uint8Array, maxHeaderBytes = Number.POSITIVE_INFINITY): unknown {
   if (bytes.byteLength < 4) throw new Error('wire message too short')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const headerLength = view.getUint32(0, true)
   if (4 + headerLength > bytes.byteLength) throw new Error('wire message header overruns the frame')
+  if (headerLength > maxHeaderBytes) throw new Error(`wire message header of ${headerLength} bytes is larger than ${maxHeaderBytes}`)
   const header = new TextDecoder().decode(bytes.subarray(4, 4 + headerLength))
   const start = align8(4 + headerLength)
   return JSON.parse(header, (_key, value: unknown) => {

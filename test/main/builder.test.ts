@@ -52,6 +52,21 @@ describe('electron-builder configuration', () => {
     expect(PNG.sync.read(readFileSync(resolve(root, config.icon))).width).toBeGreaterThanOrEqual(512) // dmg needs ≥ 512
   })
 
+  it('flips the Electron fuses that turn the app binary into a general-purpose Node (issue 11 #10)', () => {
+    // ELECTRON_RUN_AS_NODE, NODE_OPTIONS and --inspect would let any process that can start the app run code in it;
+    // asar integrity + only-load-from-asar stop a modified app folder next to the binary from being loaded
+    expect(config.electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true
+    })
+    // only-load-from-asar needs the app packed into an asar archive
+    expect(config.asar).toBe(true)
+  })
+
   it('is what `npm run dist` uses', () => {
     expect(pkg.scripts.dist).toContain('scripts/dist.mjs')
     const dist = readFileSync(resolve(root, 'scripts/dist.mjs'), 'utf8')

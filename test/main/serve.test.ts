@@ -1,14 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import WebSocket from 'ws'
-import { startServer, type RunningServer } from '../../src/main/server'
-import { createServices, type Services } from '../../src/main/services'
-import { createMemorySettings } from '../../src/main/settings'
+import type { RunningServer } from '../../src/main/server'
+import type { Services } from '../../src/main/services'
 import { decodeMessage, encodeMessage } from '../../src/shared/wire'
-import { FAKE_WORKER, image, tempDir, writeModelSpec } from './helpers'
-import { Worker } from 'node:worker_threads'
+import { image } from './helpers'
+import { collect, httpGet, openSocket, startTestServer, type TestServer } from './serve-helpers'
 
 describe('wire codec', () => {
   it('round-trips nested typed arrays of every kind, at any offset, as themselves', () => {
@@ -44,54 +39,26 @@ describe('wire codec', () => {
     const frame = encodeMessage({ a: new Float32Array(4) })
     expect(() => decodeMessage(frame.subarray(0, frame.length - 8))).toThrow('overruns')
   })
+
+  it('refuses a JSON part larger than the receiver allows, before parsing it', () => {
+    const frame = encodeMessage({ s: 'x'.repeat(2000) })
+    expect(() => decodeMessage(frame, 1000)).toThrow(/header of \d+ bytes is larger than 1000/)
+    expect(decodeMessage(frame, 4000)).toEqual({ s: 'x'.repeat(2000) })
+  })
 })
 
 describe('browser-mode server', () => {
+  let test: TestServer
   let server: RunningServer
   let services: Services
   beforeAll(async () => {
-    const rendererDir = tempDir()
-    mkdirSync(join(rendererDir, 'assets'))
-    writeFileSync(join(rendererDir, 'index.html'), `<html><head><meta http-equiv="Content-Security-Policy" content="default-src 'self'; connect-src 'self'"></head><body></body></html>`)
-    writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)')
-    const modelsDir = tempDir()
-    for (const id of ['ok', 'slow']) writeModelSpec(modelsDir, id)
-    server = await startServer({
-      rendererDir,
-      createHandlers: (emit) => {
-        services = createServices({
-          mode: 'browser', version: 't', modelsDir, samplesDir: tempDir(), settings: createMemorySettings(), emit,
-          workerFactory: () => new Worker(FAKE_WORKER), poolSize: 1
-        })
-        return services.handlers
-      }
-    })
+    test = await startTestServer()
+    ;({ server, services } = test)
   })
-  afterAll(async () => {
-    await server.close()
-    await services.dispose()
-  })
+  afterAll(() => test.close())
 
-  function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
-    return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: server.port, path, headers }, (res) => {
-        let body = ''
-        res.on('data', (d: Buffer) => (body += d.toString()))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }))
-      })
-      req.on('error', reject)
-      req.end()
-    })
-  }
-
-  function open(origin = server.origin, token = server.token): Promise<WebSocket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${token}`, { origin })
-      ws.binaryType = 'nodebuffer'
-      ws.once('open', () => resolve(ws))
-      ws.once('error', reject)
-    })
-  }
+  const get = (path: string, headers: Record<string, string> = {}) => httpGet(server.port, path, headers)
+  const open = (origin = server.origin, token = server.token) => openSocket(server, origin, token)
 
   it('binds to 127.0.0.1 and serves the page only with the token, with the WebSocket origin in its CSP', async () => {
     expect(server.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/\\?token=`))
@@ -101,16 +68,45 @@ describe('browser-mode server', () => {
     expect(page.body).toContain(`<meta name="robust-lens-ws" content="ws://127.0.0.1:${server.port}/ws?token=${server.token}"`)
     expect(page.body).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`)
     expect(String(page.headers['content-security-policy'])).toContain(`connect-src 'self' ws://127.0.0.1:${server.port}`)
-    expect(String(page.headers['set-cookie'])).toContain('HttpOnly; SameSite=Strict')
   })
 
-  it('serves assets with the cookie only, refuses foreign Host headers and paths outside the renderer', async () => {
-    const cookie = `robust_lens_token=${server.token}`
+  it('names its assets under the token (no cookie, which every port of the host would receive) and serves them only there', async () => {
+    const page = await get(`/?token=${server.token}`)
+    expect(page.headers['set-cookie']).toBeUndefined()
+    expect(page.body).toContain(`<base href="/${server.token}/" />`)
     expect((await get('/assets/app.js')).status).toBe(403)
-    expect((await get('/assets/app.js', { cookie })).status).toBe(200)
-    expect((await get(`/?token=${server.token}`, { host: 'evil.example' })).status).toBe(403) // DNS rebinding
-    expect((await get('/..%2f..%2f..%2fetc%2fpasswd', { cookie })).status).toBe(403)
-    expect((await get('/%2e%2e/%2e%2e/etc/passwd', { cookie })).body).not.toContain('root:')
+    expect((await get('/assets/app.js', { cookie: `robust_lens_token=${server.token}` })).status).toBe(403)
+    expect((await get(`/wrong${server.token.slice(5)}/assets/app.js`)).status).toBe(403)
+    const asset = await get(`/${server.token}/assets/app.js`)
+    expect(asset.status).toBe(200)
+    expect(asset.body).toBe('console.log(1)')
+    expect((await get(`/${server.token}/`)).body).toContain('robust-lens-ws') // a reload of the page under its base
+  })
+
+  it('refuses foreign Host headers and paths outside the renderer', async () => {
+    const t = server.token
+    expect((await get(`/?token=${t}`, { host: 'evil.example' })).status).toBe(403) // DNS rebinding
+    expect((await get(`/${t}/assets/app.js`, { host: `evil.example:${server.port}` })).status).toBe(403)
+    expect((await get(`/${t}/..%2f..%2f..%2fetc%2fpasswd`)).status).toBe(403)
+    expect((await get(`/${t}/%2e%2e/%2e%2e/etc/passwd`)).body).not.toContain('root:')
+    expect((await get(`/${t}/assets/missing.js`)).status).toBe(404)
+  })
+
+  it('refuses to be framed: X-Frame-Options DENY on every answer, frame-ancestors none in the page CSP', async () => {
+    const page = await get(`/?token=${server.token}`)
+    expect(String(page.headers['content-security-policy'])).toContain("frame-ancestors 'none'")
+    for (const answer of [page, await get(`/${server.token}/assets/app.js`), await get('/'), await get(`/${server.token}/nope`)]) {
+      expect(answer.headers['x-frame-options']).toBe('DENY')
+      expect(answer.headers['x-content-type-options']).toBe('nosniff')
+    }
+  })
+
+  it('answers malformed percent-encoding in a path with 400, not 500', async () => {
+    for (const path of ['%E0%A4%A', '%', 'assets/%ZZapp.js', '%C0%AF']) {
+      const answer = await get(`/${server.token}/${path}`)
+      expect(answer.status, path).toBe(400)
+      expect(answer.body).toContain('percent-encoding')
+    }
   })
 
   it('refuses a WebSocket with a wrong token or a foreign Origin', async () => {
@@ -121,16 +117,7 @@ describe('browser-mode server', () => {
 
   it('answers invokes over the WebSocket, streams job events, and keeps typed arrays typed', async () => {
     const ws = await open()
-    const messages: Record<string, unknown>[] = []
-    ws.on('message', (data: Buffer) => messages.push(decodeMessage(new Uint8Array(data)) as Record<string, unknown>))
-    const wait = async (predicate: (m: Record<string, unknown>) => boolean) => {
-      for (let i = 0; i < 400; i++) {
-        const found = messages.find(predicate)
-        if (found) return found
-        await new Promise((r) => setTimeout(r, 10))
-      }
-      throw new Error('timeout')
-    }
+    const { messages, wait } = collect(ws)
     ws.send(encodeMessage({ type: 'invoke', id: 1, channel: 'app:info', args: [] }))
     expect(await wait((m) => m.id === 1)).toMatchObject({ ok: true, value: { mode: 'browser', workers: 1 } })
 

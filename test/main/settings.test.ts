@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { createMemorySettings, openFileSettings, quarantineCorruptSettings } from '../../src/main/settings'
-import { defaultSettings } from '../../src/shared/settings'
+import { defaultSettings, MAX_SETTINGS_BYTES } from '../../src/shared/settings'
 import { tempDir } from './helpers'
 
 describe('settings', () => {
@@ -68,5 +68,30 @@ describe('settings', () => {
     const got = store.get()
     got.workers = 9
     expect(store.get().workers).toBe(4)
+  })
+
+  it('bounds what is saved: a 32 MB view record (an opened experiment card) is refused and the file stays small', async () => {
+    const dir = tempDir()
+    const store = await openFileSettings(dir)
+    store.set({ views: { saliency: { 'standard.samples': 50 } } })
+    const before = readFileSync(join(dir, 'settings.json'), 'utf8')
+    const huge = Object.fromEntries(Array.from({ length: 130_000 }, (_, i) => [`k${i}`, 'x'.repeat(250)]))
+    expect(() => store.set({ views: { saliency: huge } })).toThrow(/at most 64 parameters/)
+    const wide = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`k${i}`, 'x'.repeat(250)]))
+    expect(() => store.set({ views: Object.fromEntries(Array.from({ length: 16 }, (_, v) => [`v${v}`, wide])) })).toThrow(/settings larger than 64 KiB/)
+    expect(() => store.set({ views: Object.fromEntries(Array.from({ length: 17 }, (_, v) => [`v${v}`, {}])) })).toThrow(/at most 16 views/)
+    expect(readFileSync(join(dir, 'settings.json'), 'utf8')).toBe(before)
+    expect(store.get().views).toEqual({ saliency: { 'standard.samples': 50 } })
+  })
+
+  it('treats a settings file over the size bound as corrupt (moved aside, defaults used)', async () => {
+    const dir = tempDir()
+    const file = join(dir, 'settings.json')
+    const views = Object.fromEntries(Array.from({ length: 10 }, (_, v) => [`v${v}`, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'x'.repeat(250)]))]))
+    writeFileSync(file, JSON.stringify({ ...defaultSettings(), views }))
+    expect(readFileSync(file).length).toBeGreaterThan(MAX_SETTINGS_BYTES)
+    const store = await openFileSettings(dir)
+    expect(store.recoveredFrom).toMatch(/settings\.json\.corrupt-/)
+    expect(store.get()).toEqual(defaultSettings())
   })
 })

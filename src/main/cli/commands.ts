@@ -40,13 +40,17 @@ async function requireInputs(ctx: Context): Promise<ImageBatch> {
   const loaded = await loadInputs(ctx.positionals, ctx.opts.string('input-npy'), height, width, ctx.cropFraction)
   if (!loaded) throw new UsageError('no input images: give image files/folders or --input-npy FILE')
   ctx.inputs = loaded.sources
+  ctx.failedInputs = loaded.failed
   return loaded.batch
 }
 
 async function optionalInputs(ctx: Context): Promise<ImageBatch | null> {
   const { height, width } = ctx.inputSize
   const loaded = await loadInputs(ctx.positionals, ctx.opts.string('input-npy'), height, width, ctx.cropFraction)
-  if (loaded) ctx.inputs = loaded.sources
+  if (loaded) {
+    ctx.inputs = loaded.sources
+    ctx.failedInputs = loaded.failed
+  }
   return loaded?.batch ?? null
 }
 

@@ -13,7 +13,7 @@ import { readModelSpec } from '../engine/models/format'
 import type { BackendName } from '../engine/api'
 import { Options, type Command } from './args'
 import { InputError, UsageError } from './errors'
-import type { InputSource } from './inputs'
+import type { FailedInput, InputSource } from './inputs'
 import { OutDir } from './output'
 import type { Runner, RunnerFactory, RunnerOutput } from './runner'
 
@@ -56,6 +56,8 @@ export class Context {
   models: ResolvedModel[] = []
   modelsDir = ''
   inputs: InputSource[] = []
+  /** Inputs left out of the run, each with its reason (the run exits 1 when there are any). */
+  failedInputs: FailedInput[] = []
   private runnerPromise: Promise<Runner> | null = null
 
   constructor(

@@ -1,13 +1,20 @@
 /**
- * Labelled image sets for `evaluate`: a folder of class folders, or a `.tar.gz` of one (read in memory with the `tar`
- * package, nothing extracted to disk). Class folders are named by the model's class names (case-insensitive) or by
- * class index. A single wrapping folder (e.g. `test/airplane/…`) is looked through.
+ * Labelled image sets for `evaluate`: a folder of class folders, or a `.tar.gz` of one (streamed through the `tar`
+ * package's parser, nothing extracted to disk). Class folders are named by the model's class names (case-insensitive)
+ * or by class index. A single wrapping folder (e.g. `test/airplane/…`) is looked through.
+ *
+ * An archive is bounded as it streams (ARCHIVE_LIMITS): a small .tar.gz can expand to any size, so decompressed
+ * bytes, entries, each image and all buffered images are counted and the read stops at the first bound crossed.
  */
+import { createReadStream } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
-import * as tar from 'tar'
+import { Transform, type TransformCallback } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { Parser, type ReadEntry } from 'tar'
 import { InputError } from './errors'
 import { IMAGE_EXTENSIONS } from './inputs'
+import { MAX_FILE_BYTES } from './images'
 
 export interface LabelledFile {
   /** Path inside the folder or archive, for messages and result.json. */
@@ -16,7 +23,22 @@ export interface LabelledFile {
   read(): Promise<Uint8Array>
 }
 
-const MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
+export interface ArchiveLimits {
+  /** Bytes after decompression, every entry and header included. */
+  totalBytes: number
+  entries: number
+  /** One image (the CLI's image file limit). */
+  imageBytes: number
+  /** All images held in memory until they are decoded. */
+  bufferedBytes: number
+}
+
+/**
+ * 256 MiB of images is ~10× the CIFAR-10 test set as PNG and more than Imagenette's validation set as JPEG; the
+ * decoded pixels must fit in memory next to them anyway. 1 GiB decompressed and 200 000 entries leave room for
+ * non-image files in an archive while bounding the time a decompression bomb can take.
+ */
+export const ARCHIVE_LIMITS: ArchiveLimits = { totalBytes: 1024 ** 3, entries: 200_000, imageBytes: MAX_FILE_BYTES, bufferedBytes: 256 * 1024 ** 2 }
 
 const isImage = (name: string): boolean => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase())
 
@@ -81,36 +103,72 @@ async function listFolder(root: string): Promise<string[]> {
   return out
 }
 
-async function readArchive(file: string): Promise<Map<string, Uint8Array>> {
+/** Counts bytes through a stream and fails once more than `max` passed. */
+function byteCounter(max: number, onExceeded: () => Error): Transform {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      seen += chunk.length
+      if (seen > max) done(onExceeded())
+      else done(null, chunk)
+    }
+  })
+}
+
+async function readArchive(file: string, limits: ArchiveLimits): Promise<Map<string, Uint8Array>> {
   const contents = new Map<string, Uint8Array>()
-  let total = 0
-  try {
-    await tar.t({
-      file,
-      strict: true,
-      onReadEntry: (entry) => {
-        if (entry.type !== 'File' || !isImage(entry.path)) {
-          entry.resume()
-          return
-        }
-        const chunks: Buffer[] = []
-        entry.on('data', (c: Buffer) => {
-          total += c.length
-          if (total > MAX_ARCHIVE_BYTES) throw new InputError(`${file}: more than 1 GiB of images`)
-          chunks.push(c)
-        })
-        entry.on('end', () => contents.set(entry.path, Buffer.concat(chunks)))
-      }
+  const mib = (n: number): string => `${Math.round(n / 2 ** 20)} MiB`
+  const head = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    createReadStream(file, { start: 0, end: 1 })
+      .on('data', (c) => chunks.push(c as Buffer))
+      .on('end', () => resolve(Buffer.concat(chunks)))
+      .on('error', reject)
+  }).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`${file}: cannot read (${e.code ?? e.message})`)
+  })
+  const gzipped = head[0] === 0x1f && head[1] === 0x8b
+  return new Promise((resolve, reject) => {
+    const input = createReadStream(file)
+    const gunzip = gzipped ? createGunzip() : null
+    const counter = byteCounter(limits.totalBytes, () => new InputError(`${file}: the archive expands to more than ${mib(limits.totalBytes)}; refusing to read further`))
+    const parser = new Parser({ strict: true })
+    let settled = false
+    const fail = (error: Error): void => {
+      if (settled) return
+      settled = true
+      for (const stream of [input, gunzip, counter]) stream?.destroy()
+      parser.removeAllListeners('entry')
+      reject(error instanceof InputError ? error : new InputError(`${file}: cannot read the archive (${error.message})`))
+    }
+    let entries = 0
+    let buffered = 0
+    parser.on('entry', (entry: ReadEntry) => {
+      if (++entries > limits.entries) return fail(new InputError(`${file}: more than ${limits.entries} entries in the archive`))
+      if (entry.type !== 'File' || !isImage(entry.path)) return void entry.resume()
+      if (entry.size > limits.imageBytes) return fail(new InputError(`${file}: ${entry.path} is ${entry.size} bytes; at most ${mib(limits.imageBytes)} per image`))
+      buffered += entry.size
+      if (buffered > limits.bufferedBytes) return fail(new InputError(`${file}: more than ${mib(limits.bufferedBytes)} of images in the archive`))
+      const chunks: Buffer[] = []
+      entry.on('data', (c: Buffer) => chunks.push(c))
+      entry.on('end', () => contents.set(entry.path, Buffer.concat(chunks)))
     })
-  } catch (e) {
-    if (e instanceof InputError) throw e
-    throw new InputError(`${file}: cannot read the archive (${(e as Error).message})`)
-  }
-  return contents
+    parser.on('error', fail)
+    parser.on('end', () => {
+      if (settled) return
+      settled = true
+      resolve(contents)
+    })
+    input.on('error', fail)
+    gunzip?.on('error', fail)
+    counter.on('error', fail)
+    const source = gunzip ? input.pipe(gunzip) : input
+    source.pipe(counter).pipe(parser as unknown as NodeJS.WritableStream)
+  })
 }
 
 /** The labelled images of a folder or .tar.gz, at most `limit` of them (balanced over classes). */
-export async function openLabelledSet(path: string, classes: readonly string[], limit?: number): Promise<LabelledFile[]> {
+export async function openLabelledSet(path: string, classes: readonly string[], limit?: number, archiveLimits: ArchiveLimits = ARCHIVE_LIMITS): Promise<LabelledFile[]> {
   let info
   try {
     info = await stat(path)
@@ -127,7 +185,7 @@ export async function openLabelledSet(path: string, classes: readonly string[], 
     }))
   }
   if (!/\.(tar\.gz|tgz|tar)$/i.test(path)) throw new InputError(`${path}: expected a folder, a .tar.gz/.tgz or a .tar`)
-  const contents = await readArchive(path)
+  const contents = await readArchive(path, archiveLimits)
   if (contents.size === 0) throw new InputError(`${path}: no .png/.jpg/.jpeg images in the archive`)
   return select(groupByClass([...contents.keys()], classes, path), limit).map(({ name, label }) => ({
     name,

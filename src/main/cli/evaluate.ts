@@ -7,6 +7,7 @@ import type { EvaluateParams, EvaluateResult } from '../../shared/jobs'
 import type { Context } from './context'
 import { openLabelledSet } from './dataset'
 import { InputError, UsageError } from './errors'
+import { noUsableInputs } from './inputs'
 import { decodeImage, fitToModel, toRgbFloat } from './images'
 import { safeName } from './output'
 import { tableCsv } from './csv'
@@ -36,17 +37,28 @@ export async function evaluateCommand(ctx: Context): Promise<ResultRecord> {
   for (const m of ctx.models.slice(1)) {
     if (m.spec.classes.join('\n') !== classes.join('\n')) throw new UsageError(`--model: ${m.id} has other classes than ${ctx.models[0].id}`)
   }
-  const files = await openLabelledSet(data, classes, limit)
+  const listed = await openLabelledSet(data, classes, limit)
   const { height, width } = ctx.inputSize
   const labels: number[] = []
-  const pixels = new Float32Array(files.length * height * width * 3)
-  for (const [i, f] of files.entries()) {
-    const rgb = fitToModel(toRgbFloat(decodeImage(await f.read(), `${data}:${f.name}`)), width, height, ctx.cropFraction)
-    pixels.set(rgb.data, i * height * width * 3)
+  const files: typeof listed = []
+  const pixels = new Float32Array(listed.length * height * width * 3)
+  // a file that cannot be decoded is reported and left out; the others are evaluated (exit 1 at the end)
+  for (const f of listed) {
+    let rgb
+    try {
+      rgb = fitToModel(toRgbFloat(decodeImage(await f.read(), `${data}:${f.name}`)), width, height, ctx.cropFraction)
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e
+      ctx.failedInputs.push({ source: f.name, reason: e.message })
+      continue
+    }
+    pixels.set(rgb.data, files.length * height * width * 3)
+    files.push(f)
     labels.push(f.label)
   }
   ctx.inputs = files.map((f) => ({ source: f.name }))
-  if (files.length === 0) throw new InputError(`${data}: no images selected`)
+  if (listed.length === 0) throw new InputError(`${data}: no images selected`)
+  if (files.length === 0) throw noUsableInputs(ctx.failedInputs)
   // validate the parameters once on the first batch's shape before any work
   ctx.validate({ data: pixels.subarray(0, height * width * 3), shape: [1, height, width, 3] }, { ...base, labels: [labels[0]] })
 

@@ -1,7 +1,9 @@
 /**
  * Image IO for the CLI: PNG (pngjs) and JPEG (libjpeg-turbo's decoder, as MozJPEG's wasm build from @jsquash/jpeg)
- * from bytes, size limits, JPEG EXIF orientation, conversion to RGB float in [0,1], center crop to the model's
- * aspect ratio (times its input.cropFraction) and AREA resize (box filter) to the model's size.
+ * from bytes, checked first by the header reader the renderer
+ * also uses (src/shared/image-header.ts: format, non-zero sides, the pixels a decoder will allocate, EXIF orientation), conversion to
+ * RGB float in [0,1], center crop to the model's aspect ratio (times its input.cropFraction) and AREA resize (box
+ * filter) to the model's size.
  *
  * The renderer decodes with Chromium, whose JPEG decoder is libjpeg-turbo with the same defaults (fancy chroma
  * upsampling, integer DCT), so the CLI sees the app's pixels (e2e/cli-parity.spec.ts compares them on the bundled
@@ -12,6 +14,7 @@ import { stat, readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { PNG } from 'pngjs'
 import mozjpegFactory from '@jsquash/jpeg/codec/dec/mozjpeg_dec.js'
+import { ImageHeaderError, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_PIXELS, readDimensions, readImageHeader, type ImageHeader } from '../../shared/image-header'
 import { InputError } from './errors'
 
 /** Node's WebAssembly, typed here: this project's node tsconfig has no DOM lib, where its types live. */
@@ -34,8 +37,8 @@ const mozjpeg = await (async () => {
   } as unknown as Parameters<typeof mozjpegFactory>[0])
 })()
 
-export const MAX_IMAGE_PIXELS = 50_000_000
-export const MAX_FILE_BYTES = 64 * 1024 * 1024
+export { MAX_IMAGE_PIXELS } from '../../shared/image-header'
+export const MAX_FILE_BYTES = MAX_IMAGE_FILE_BYTES
 
 /** RGB float image, HWC, values in [0,1]. */
 export interface RgbImage {
@@ -51,23 +54,25 @@ export interface RgbaImage {
   width: number
 }
 
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
-
+/** The formats the CLI decodes. */
 export type ImageFormat = 'png' | 'jpeg'
+const FORMATS: readonly ImageFormat[] = ['png', 'jpeg']
 
-export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
-  if (bytes.length >= 8 && PNG_MAGIC.every((b, i) => bytes[i] === b)) return 'png'
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg'
-  return null
-}
-
-function checkPixels(width: number, height: number, source: string): void {
-  if (width * height > MAX_IMAGE_PIXELS) {
-    throw new InputError(`${source}: image is ${width}×${height} = ${((width * height) / 1e6).toFixed(1)} MP; at most ${MAX_IMAGE_PIXELS / 1e6} MP are accepted`)
+/**
+ * The decoders, one per format. Each is called only after readImageHeader checked, from the header, the pixels it
+ * will allocate; decodeImage names the file in whatever a decoder throws and checks what it returns.
+ */
+const DECODERS: Record<ImageFormat, (bytes: Uint8Array) => RgbaImage> = {
+  png: (bytes) => {
+    const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+    return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height }
+  },
+  jpeg: (bytes) => {
+    const decoded = mozjpeg.decode(bytes, false) // false: as stored; decodeImage applies the orientation
+    if (!decoded) throw new Error('the decoder gave no image')
+    return { data: new Uint8Array(decoded.data.buffer, decoded.data.byteOffset, decoded.data.byteLength), width: decoded.width, height: decoded.height }
   }
 }
-
-// ───────────────────────────── JPEG markers: size and EXIF orientation ─────────────────────────────
 
 export interface JpegInfo {
   width: number
@@ -76,50 +81,10 @@ export interface JpegInfo {
   orientation: number
 }
 
-/** Walk the JPEG marker segments up to the first SOF: frame size plus the EXIF orientation tag, if any. */
+/** Frame size and EXIF orientation of JPEG bytes, or null when the header is unreadable. */
 export function readJpegInfo(bytes: Uint8Array): JpegInfo | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  let orientation = 1
-  let pos = 2
-  while (pos + 4 <= bytes.length) {
-    if (bytes[pos] !== 0xff) return null
-    const marker = bytes[pos + 1]
-    if (marker === 0xff) {
-      pos++ // fill byte
-      continue
-    }
-    const length = view.getUint16(pos + 2)
-    const body = pos + 4
-    if (marker === 0xe1 && length >= 16 && String.fromCharCode(...bytes.subarray(body, body + 4)) === 'Exif') {
-      orientation = exifOrientation(view, body + 6, body + length - 2) ?? orientation
-    }
-    // SOF0–SOF15 except DHT (C4), JPG (C8), DAC (CC)
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (body + 5 > bytes.length) return null
-      return { height: view.getUint16(body + 1), width: view.getUint16(body + 3), orientation }
-    }
-    pos = body + length - 2
-  }
-  return null
-}
-
-function exifOrientation(view: DataView, tiff: number, end: number): number | null {
-  if (tiff + 8 > end) return null
-  const order = view.getUint16(tiff)
-  if (order !== 0x4949 && order !== 0x4d4d) return null
-  const little = order === 0x4949
-  const ifd = tiff + view.getUint32(tiff + 4, little)
-  if (ifd + 2 > end) return null
-  const entries = view.getUint16(ifd, little)
-  for (let i = 0; i < entries; i++) {
-    const entry = ifd + 2 + 12 * i
-    if (entry + 12 > end) return null
-    if (view.getUint16(entry, little) === 0x0112) {
-      const value = view.getUint16(entry + 8, little)
-      return value >= 1 && value <= 8 ? value : null
-    }
-  }
-  return null
+  const dims = readDimensions(bytes, 'jpeg')
+  return dims && { width: dims.width, height: dims.height, orientation: dims.orientation }
 }
 
 /** Apply an EXIF orientation so the result is the image as it should be displayed. */
@@ -160,47 +125,43 @@ export function applyOrientation(img: RgbaImage, orientation: number): RgbaImage
 
 /** Decode PNG or JPEG bytes (detected by content, not by name) to 8-bit RGBA, EXIF orientation applied. */
 export function decodeImage(bytes: Uint8Array, source: string): RgbaImage {
-  if (bytes.length > MAX_FILE_BYTES) throw new InputError(`${source}: file is ${bytes.length} bytes; at most 64 MiB are accepted`)
-  const format = sniffFormat(bytes)
-  if (format === 'png') {
-    if (bytes.length < 24) throw new InputError(`${source}: corrupt PNG (truncated header)`)
-    if (String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new InputError(`${source}: corrupt PNG (no IHDR chunk first)`)
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    checkPixels(view.getUint32(16), view.getUint32(20), source) // IHDR width/height, before decoding anything
-    try {
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
-      return { data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength), width: png.width, height: png.height }
-    } catch (e) {
-      throw new InputError(`${source}: corrupt PNG (${(e as Error).message})`)
-    }
+  let header: ImageHeader
+  try {
+    header = readImageHeader(source, bytes, FORMATS)
+  } catch (e) {
+    throw e instanceof ImageHeaderError ? new InputError(e.message) : e
   }
-  if (format === 'jpeg') {
-    const info = readJpegInfo(bytes)
-    if (!info) throw new InputError(`${source}: corrupt JPEG (no frame header found)`)
-    checkPixels(info.width, info.height, source)
-    let decoded: { data: Uint8ClampedArray; width: number; height: number } | null
-    try {
-      decoded = mozjpeg.decode(bytes, false) // false: as stored; the orientation is applied below
-    } catch (e) {
-      throw new InputError(`${source}: corrupt JPEG (${(e as Error).message})`)
-    }
-    if (!decoded || decoded.width !== info.width || decoded.height !== info.height) throw new InputError(`${source}: corrupt JPEG (the decoder gave no image)`)
-    const { data, width, height } = decoded
-    return applyOrientation({ data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height }, info.orientation)
+  const format = header.format as ImageFormat
+  const name = format.toUpperCase()
+  let decoded: RgbaImage
+  try {
+    decoded = DECODERS[format](bytes)
+  } catch (e) {
+    throw new InputError(`${source}: corrupt ${name} (${(e as Error).message})`)
   }
-  throw new InputError(`${source}: not a PNG or JPEG file`)
+  if (decoded.width !== header.width || decoded.height !== header.height || decoded.data.length !== decoded.width * decoded.height * 4) {
+    throw new InputError(`${source}: corrupt ${name} (the header says ${header.width}×${header.height}, the data decodes to ${decoded.width}×${decoded.height})`)
+  }
+  return applyOrientation(decoded, header.orientation)
 }
 
 /** Read and decode an image file; size checked before reading. */
 export async function readImageFile(path: string): Promise<RgbaImage> {
   let size: number
   try {
-    size = (await stat(path)).size
+    const info = await stat(path)
+    // a FIFO or device would block the read or never end
+    if (!info.isFile()) throw new InputError(`${path}: not a regular file`)
+    size = info.size
   } catch (e) {
+    if (e instanceof InputError) throw e
     throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)
   }
   if (size > MAX_FILE_BYTES) throw new InputError(`${path}: file is ${size} bytes; at most 64 MiB are accepted`)
-  return decodeImage(await readFile(path), path)
+  const bytes = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw new InputError(`${path}: cannot read (${e.code ?? e.message})`)
+  })
+  return decodeImage(bytes, path)
 }
 
 /** RGBA bytes to RGB float in [0,1]; alpha is dropped (the renderer's canvas does the same: unpremultiplied RGB). */

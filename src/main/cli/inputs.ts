@@ -20,21 +20,30 @@ export interface InputSource {
   crop?: { x: number; y: number; width: number; height: number }
 }
 
+/** An input that could not be used; the run goes on without it and exits 1 at the end. */
+export interface FailedInput {
+  source: string
+  /** The error, starting with the file name. */
+  reason: string
+}
+
 export interface LoadedInputs {
   batch: ImageBatch
   sources: InputSource[]
+  failed: FailedInput[]
+}
+
+/** All inputs failed: one error listing each file's reason. */
+export function noUsableInputs(failed: FailedInput[]): InputError {
+  return new InputError(failed.length === 1 ? failed[0].reason : `none of the ${failed.length} inputs could be used:\n  ${failed.map((f) => f.reason).join('\n  ')}`)
 }
 
 /** Expand folders (non-recursive, sorted, PNG/JPEG by extension); keep files as given. */
 export async function expandImagePaths(paths: string[]): Promise<string[]> {
   const out: string[] = []
   for (const path of paths) {
-    let isDir: boolean
-    try {
-      isDir = (await stat(path)).isDirectory()
-    } catch (e) {
-      throw new InputError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`)
-    }
+    // a path that cannot be read is kept as a file: reading it reports the reason, and the other inputs go on
+    const isDir = await stat(path).then((info) => info.isDirectory(), () => false)
     if (!isDir) {
       out.push(path)
       continue
@@ -52,20 +61,30 @@ function checkBatchSize(n: number, height: number, width: number): void {
   }
 }
 
+/** Decode every file; a file that cannot be used is reported in `failed` and the others go on (issue 11 #11). */
 /** `cropFraction`: the model's input.cropFraction (1 = the whole centered window). */
 export async function loadImages(paths: string[], height: number, width: number, cropFraction = 1): Promise<LoadedInputs> {
   const files = await expandImagePaths(paths)
   checkBatchSize(files.length, height, width)
-  const data = new Float32Array(files.length * height * width * 3)
+  const per = height * width * 3
+  const data = new Float32Array(files.length * per)
   const sources: InputSource[] = []
-  for (const [i, file] of files.entries()) {
-    const rgb = toRgbFloat(await readImageFile(file))
-    const fitted = fitToModel(rgb, width, height, cropFraction)
-    data.set(fitted.data, i * height * width * 3)
+  const failed: FailedInput[] = []
+  for (const file of files) {
+    let rgb
+    try {
+      rgb = toRgbFloat(await readImageFile(file))
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e
+      failed.push({ source: file, reason: e.message })
+      continue
+    }
+    data.set(fitToModel(rgb, width, height, cropFraction).data, sources.length * per)
     const resized = rgb.width !== width || rgb.height !== height || cropFraction !== 1
     sources.push({ source: file, originalSize: [rgb.height, rgb.width], ...(resized ? { crop: centerCropBox(rgb.width, rgb.height, width, height, cropFraction) } : {}) })
   }
-  return { batch: { data, shape: [files.length, height, width, 3] }, sources }
+  if (sources.length === 0) throw noUsableInputs(failed)
+  return { batch: { data: data.subarray(0, sources.length * per), shape: [sources.length, height, width, 3] }, sources, failed }
 }
 
 export async function loadNpyInput(path: string, height: number, width: number): Promise<LoadedInputs> {
@@ -90,7 +109,8 @@ export async function loadNpyInput(path: string, height: number, width: number):
   checkBatchSize(nhwc[0], height, width)
   return {
     batch: { data, shape: [nhwc[0], height, width, 3] },
-    sources: Array.from({ length: nhwc[0] }, (_, i) => ({ source: `${path}[${i}]` }))
+    sources: Array.from({ length: nhwc[0] }, (_, i) => ({ source: `${path}[${i}]` })),
+    failed: []
   }
 }
 

@@ -143,6 +143,7 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
         }
       }),
       inputs: ctx.inputs,
+      ...(ctx.failedInputs.length ? { failedInputs: ctx.failedInputs } : {}),
       ...rest,
       timings: { totalMs: Date.now() - ctx.startedAt, engineMs: Object.fromEntries(runs.filter(Boolean).map((r) => [r.modelId, r.ms])) },
       files: ctx.out.enabled ? [...ctx.out.files, 'result.json'] : []
@@ -150,7 +151,10 @@ export async function runCli(argv: string[], io: CliIo, deps: CliDeps = {}): Pro
     const json = toJson(result)
     await ctx.out.write('result.json', json + '\n')
     io.stdout(ctx.opts.flag('json') ? json + '\n' : summary(command, record, ctx))
-    return 0
+    // the good inputs were processed; each bad one is reported with its reason, and the run counts as failed
+    for (const failed of ctx.failedInputs) io.stderr(`error: ${failed.reason}\n`)
+    if (ctx.failedInputs.length) io.stderr(`${ctx.failedInputs.length} of ${ctx.failedInputs.length + ctx.inputs.length} inputs failed; the others were processed\n`)
+    return ctx.failedInputs.length ? 1 : 0
   } catch (e) {
     const { code, message } = describeError(e)
     io.stderr(`error: ${message}\n`)

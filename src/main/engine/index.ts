@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { ModelInfo } from '../../shared/model-format'
 import type { BackendName, Engine, EngineJob, EngineOptions, RunContext } from './api'
 import { selectBackend } from './backend'
-import { readModelSpec, weightFilesSize } from './models/format'
+import { readModelSpec, scanModelFolders, weightFilesSize } from './models/format'
 import { LoadedModel } from './models/load'
 import { runMethod } from './run'
 import { saliencyPartial } from './saliency/run'
@@ -49,27 +49,15 @@ class TfjsEngine implements Engine {
     return out
   }
 
-  /** The folder of model `id`: `${modelsDir}/${id}` when its model.json says so, else the folder whose model.json does. */
+  /**
+   * The folder of model `id`: the one folder whose model.json says so (scanModelFolders); an id two folders declare
+   * is refused, naming both. Not found: `${modelsDir}/${id}`, so loading it reports why it is not a valid model.
+   */
   private async modelDir(id: string): Promise<string> {
-    const direct = join(this.modelsDir, id)
-    const idOf = async (dir: string): Promise<string | null> => {
-      try {
-        return (await readModelSpec(dir)).id
-      } catch {
-        return null
-      }
-    }
-    if ((await idOf(direct)) === id) return direct
-    let names: string[] = []
-    try {
-      names = await readdir(this.modelsDir)
-    } catch {
-      // no models folder: loading `direct` reports the missing model.json
-    }
-    for (const name of names.sort()) {
-      if (name !== id && (await idOf(join(this.modelsDir, name))) === id) return join(this.modelsDir, name)
-    }
-    return direct // loading it reports why it is not a valid model
+    const scan = await scanModelFolders(this.modelsDir)
+    const twins = scan.duplicates.get(id)
+    if (twins) throw new Error(`model id '${id}' is declared by ${twins.length} folders (${twins.join(' and ')}); model ids must be unique, rename or remove one`)
+    return scan.models.find((m) => m.id === id)?.dir ?? join(this.modelsDir, id)
   }
 
   /** The cached model for `id`, loading (and warming up) on first use. */

@@ -46,7 +46,7 @@ describe('the built CLI process', () => {
     writeFileSync(join(work, 'bad.jpg'), Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0]))
     const input = lab(['predict', '--models-dir', modelsDir, join(work, 'bad.jpg')])
     expect(input.status).toBe(1)
-    expect(input.stderr).toMatch(/bad\.jpg: corrupt JPEG/)
+    expect(input.stderr).toMatch(/bad\.jpg: the JPEG header is damaged/)
   })
 
   it('runs a twin job on two worker threads and prints the whole result.json with --json', () => {

@@ -141,10 +141,37 @@ describe('input errors exit with code 1 and name the file', () => {
     expect(r.stderr).toMatch(/nope\.png: cannot read \(ENOENT\)/)
   })
 
+  it('processes the good images of a batch, reports each bad one with its reason and exits 1 (issue 11 #11)', async () => {
+    const { factory, jobs } = fakeRunnerFactory()
+    const dir = out('partial-batch')
+    const zero = join(root, 'zero.png')
+    const png = readFileSync(join(imagesDir, 'a.png'))
+    png.writeUInt32BE(0, 16) // IHDR width 0
+    writeFileSync(zero, png)
+    const r = await cli(['predict', ...base, '--model', 'tiny-standard', '--out', dir, join(imagesDir, 'a.png'), join(root, 'broken.png'), join(imagesDir, 'b.png'), zero, join(root, 'missing.png')], factory)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/error: .*broken\.png: the PNG header is damaged/)
+    expect(r.stderr).toMatch(/error: .*zero\.png: the PNG header says 0×32/)
+    expect(r.stderr).toMatch(/error: .*missing\.png: cannot read \(ENOENT\)/)
+    expect(r.stderr).toMatch(/3 of 5 inputs failed; the others were processed/)
+    expect(jobs).toHaveLength(1)
+    expect(jobs[0].images.shape).toEqual([2, 32, 32, 3])
+    const result = readJson(dir) as { inputs: { source: string }[]; failedInputs: { source: string; reason: string }[] }
+    expect(result.inputs.map((i) => i.source)).toEqual([join(imagesDir, 'a.png'), join(imagesDir, 'b.png')])
+    expect(result.failedInputs.map((f) => f.source)).toEqual([join(root, 'broken.png'), zero, join(root, 'missing.png')])
+    expect(readFileSync(join(dir, 'predictions.csv'), 'utf8')).toContain('b.png')
+  })
+
+  it('fails with every reason when no input can be used', async () => {
+    const r = await cli(['predict', ...base, join(root, 'broken.png'), join(root, 'missing.png')], fakeRunnerFactory().factory)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/none of the 2 inputs could be used:\n  .*broken\.png: .*\n  .*missing\.png: cannot read/)
+  })
+
   it('reports a corrupt image', async () => {
     const r = await cli(['predict', ...base, join(root, 'broken.png')], fakeRunnerFactory().factory)
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/broken\.png: corrupt PNG/)
+    expect(r.stderr).toMatch(/broken\.png: the PNG header is damaged/)
   })
 
   it('reports a .npy of the wrong dtype and one of the wrong size', async () => {
@@ -330,12 +357,25 @@ describe('evaluate', () => {
     expect(JSON.parse(r.stdout).results['tiny-robust'].minimalEps).toEqual([0, 0.1, 0.2, 0, 0.1, 0.2, 0, 0.1, 0.2])
   })
 
+  it('evaluates the decodable images of a set, reports a corrupt one and exits 1', async () => {
+    const set = join(root, 'partly-broken')
+    mkdirSync(join(set, 'airplane'), { recursive: true })
+    pngFile(join(set, 'airplane', 'ok.png'), 32)
+    writeFileSync(join(set, 'airplane', 'bad.png'), readFileSync(join(root, 'broken.png')))
+    const { factory, jobs } = fakeRunnerFactory()
+    const r = await cli(['evaluate', ...base, '--model', 'tiny-robust', '--data', set], factory)
+    expect(r.code).toBe(1)
+    expect(r.stderr).toMatch(/error: .*partly-broken:airplane\/bad\.png: the PNG header is damaged/)
+    expect(jobs[0].images.shape[0]).toBe(1)
+    expect(jobs[0].params).toMatchObject({ labels: [0] })
+  })
+
   it('reports a corrupt archive as an input error naming it', async () => {
     const bad = join(root, 'corrupt.tar.gz')
     writeFileSync(bad, readFileSync(join(root, 'labelled.tar.gz')).subarray(0, 60))
     const r = await cli(['evaluate', ...base, '--data', bad], fakeRunnerFactory().factory)
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/corrupt\.tar\.gz: cannot read the archive \(zlib: unexpected end of file\)/)
+    expect(r.stderr).toMatch(/corrupt\.tar\.gz: cannot read the archive \((zlib: )?unexpected end of file\)/)
   })
 
   it('refuses a folder that is not a class of the model', async () => {

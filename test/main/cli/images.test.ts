@@ -70,7 +70,7 @@ describe('decodeImage', () => {
     expect(() => decodeImage(truncated, 'broken.png')).toThrow(/broken\.png: corrupt PNG/)
     const jpg = jpeg.encode({ data: rgba(16, 16, () => [9, 9, 9]).data, width: 16, height: 16 }, 90).data
     expect(() => decodeImage(jpg.subarray(0, jpg.length - 300), 'cut.jpg')).toThrow(/cut\.jpg: corrupt JPEG/)
-    expect(() => decodeImage(Uint8Array.from([1, 2, 3, 4]), 'notes.txt')).toThrow(/notes\.txt: not a PNG or JPEG/)
+    expect(() => decodeImage(Uint8Array.from([1, 2, 3, 4]), 'notes.txt')).toThrow(/notes\.txt: not a supported image \(PNG or JPEG\)/)
   })
 
   it('refuses an image over 50 megapixels from its header, before decoding', () => {
@@ -78,11 +78,28 @@ describe('decodeImage', () => {
     const view = new DataView(png.buffer, png.byteOffset)
     view.setUint32(16, 10_000) // IHDR width
     view.setUint32(20, 6_000) // IHDR height: 60 MP
-    expect(() => decodeImage(png, 'huge.png')).toThrow(/huge\.png: image is 10000×6000 = 60\.0 MP; at most 50 MP/)
+    expect(() => decodeImage(png, 'huge.png')).toThrow(/huge\.png: 10000×6000 is too many pixels \(at most 50 megapixels\)/)
+  })
+
+  it('refuses a 0-wide PNG instead of predicting on a black image (issue 11 #5)', () => {
+    const png = new Uint8Array(encodePng(rgba(1, 1, () => [0, 0, 0]).data, 1, 1))
+    new DataView(png.buffer, png.byteOffset).setUint32(16, 0) // IHDR width
+    expect(() => decodeImage(png, 'zero.png')).toThrow(/zero\.png: the PNG header says 0×1/)
+  })
+
+  it('names the file for a JPEG whose EXIF block is truncated (no bare RangeError)', () => {
+    const exif = [...Buffer.from('Exif\0\0MM', 'latin1'), 0, 42, 0, 0, 0, 8, 0, 100]
+    const cut = Uint8Array.from([0xff, 0xd8, 0xff, 0xe1, 0x40, 0x00, ...exif])
+    expect(() => decodeImage(cut, 'cut-exif.jpg')).toThrow(InputError)
+    expect(() => decodeImage(cut, 'cut-exif.jpg')).toThrow(/^cut-exif\.jpg: the JPEG header is damaged/)
+  })
+
+  it('refuses a path that is not a regular file (a FIFO would block the read)', async () => {
+    await expect(readImageFile(tmpdir())).rejects.toThrow(/not a regular file/)
   })
 
   it('refuses bytes over 64 MiB', () => {
-    expect(() => decodeImage(new Uint8Array(MAX_FILE_BYTES + 1), 'big.png')).toThrow(/big\.png: file is \d+ bytes; at most 64 MiB/)
+    expect(() => decodeImage(new Uint8Array(MAX_FILE_BYTES + 1), 'big.png')).toThrow(/big\.png: 64 MiB is too large \(at most 64 MiB\)/)
   })
 })
 

@@ -16,11 +16,11 @@ describe('image format checks', () => {
   })
 
   it('reads dimensions from PNG, GIF and JPEG headers', () => {
-    expect(readDimensions(pngHeader(640, 480), 'png')).toEqual({ width: 640, height: 480 })
-    expect(readDimensions(bytes('GIF89a', 0x20, 0x01, 0x10, 0x00), 'gif')).toEqual({ width: 288, height: 16 })
+    expect(readDimensions(pngHeader(640, 480), 'png')).toMatchObject({ width: 640, height: 480 })
+    expect(readDimensions(bytes('GIF89a', 0x20, 0x01, 0x10, 0x00, 0x00), 'gif')).toMatchObject({ width: 288, height: 16 })
     // SOI, APP0 (length 4, 2 payload bytes), SOF0: length 17, precision 8, height 0x0100, width 0x0200
     const jpeg = bytes(0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0, 0, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x01, 0x00, 0x02, 0x00, 3, 0, 0, 0, 0, 0, 0)
-    expect(readDimensions(jpeg, 'jpeg')).toEqual({ width: 512, height: 256 })
+    expect(readDimensions(jpeg, 'jpeg')).toMatchObject({ width: 512, height: 256 })
   })
 
   it('names the file and the problem for corrupt, empty, unsupported and oversized files', () => {
@@ -29,6 +29,53 @@ describe('image format checks', () => {
     expect(() => checkImageBytes('cut.png', pngHeader(4, 4).subarray(0, 18))).toThrow(/cut\.png: the PNG header is damaged/)
     expect(() => checkImageBytes('big.png', new Uint8Array(MAX_FILE_BYTES + 1))).toThrow(/big\.png: .* too large/)
     expect(checkImageBytes('ok.png', pngHeader(4, 3))).toEqual({ format: 'png', width: 4, height: 3 })
+  })
+})
+
+/** Little-endian u16 / u24 / u32 as bytes. */
+const le = (value: number, size: number): number[] => Array.from({ length: size }, (_, i) => Math.floor(value / 256 ** i) % 256)
+const be32 = (value: number): number[] => le(value, 4).reverse()
+
+describe('the size a decoder will allocate, every format (issue 11 #5)', () => {
+  it('refuses a GIF whose frame is far larger than its 1×1 logical screen', () => {
+    const gif = bytes('GIF89a', ...le(1, 2), ...le(1, 2), 0, 0, 0, 0x2c, ...le(0, 2), ...le(0, 2), ...le(20000, 2), ...le(20000, 2), 0, 2, 2, 0x4c, 0x01, 0, 0x3b)
+    expect(() => checkImageBytes('bomb.gif', gif)).toThrow(/bomb\.gif: 1×1 \(its frames need 400\.0 megapixels\) is too many pixels/)
+    // the same file with a small frame is fine
+    const small = bytes('GIF89a', ...le(1, 2), ...le(1, 2), 0, 0, 0, 0x2c, ...le(0, 2), ...le(0, 2), ...le(1, 2), ...le(1, 2), 0, 2, 2, 0x4c, 0x01, 0, 0x3b)
+    expect(checkImageBytes('ok.gif', small)).toEqual({ format: 'gif', width: 1, height: 1 })
+  })
+
+  it('refuses a WebP whose lossless bitstream is far larger than its 1×1 canvas', () => {
+    const vp8x = [...bytes('VP8X'), ...le(10, 4), 0, 0, 0, 0, ...le(0, 3), ...le(0, 3)]
+    const bits = 16383 | (16383 << 14)
+    const vp8l = [...bytes('VP8L'), ...le(5, 4), 0x2f, ...le(bits >>> 0, 4), 0]
+    const body = [...bytes('WEBP'), ...vp8x, ...vp8l]
+    const webp = new Uint8Array([...bytes('RIFF'), ...le(body.length, 4), ...body])
+    expect(() => checkImageBytes('big.webp', webp)).toThrow(/big\.webp: 1×1 \(its frames need 268\.4 megapixels\) is too many pixels/)
+  })
+
+  it('refuses an APNG frame outside the PNG canvas', () => {
+    const fctl = [...be32(26), ...bytes('fcTL'), ...be32(0), ...be32(20000), ...be32(20000), ...be32(0), ...be32(0), 0, 1, 0, 1, 0, 0, 0, 0, 0, 0]
+    const apng = new Uint8Array([...pngHeader(1, 1), ...fctl])
+    expect(() => checkImageBytes('anim.png', apng)).toThrow(/anim\.png: the PNG header is damaged/)
+  })
+
+  it('reads an OS/2 (BITMAPCOREHEADER) BMP as the 2×2 image it is, and a Windows BMP with a top-down height', () => {
+    const core = bytes('BM', ...le(42, 4), 0, 0, 0, 0, ...le(26, 4), ...le(12, 4), ...le(2, 2), ...le(2, 2), ...le(1, 2), ...le(24, 2), ...new Array(16).fill(0))
+    expect(checkImageBytes('os2.bmp', core)).toEqual({ format: 'bmp', width: 2, height: 2 })
+    const info = bytes('BM', ...le(70, 4), 0, 0, 0, 0, ...le(54, 4), ...le(40, 4), ...le(2, 4), ...le(2 ** 32 - 2, 4), ...le(1, 2), ...le(24, 2), ...new Array(40).fill(0))
+    expect(checkImageBytes('win.bmp', info)).toEqual({ format: 'bmp', width: 2, height: 2 })
+  })
+
+  it('refuses a 0-pixel side in any header', () => {
+    expect(() => checkImageBytes('thin.png', pngHeader(0, 5))).toThrow(/thin\.png: the PNG header says 0×5/)
+  })
+
+  it('reports a JPEG whose EXIF block runs past the end of the file as damaged, naming the file', () => {
+    const exif = [...bytes('Exif', 0, 0, 'MM'), 0, 42, ...be32(8), 0, 100]
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe1, 0x40, 0x00, ...exif])
+    expect(() => checkImageBytes('cut.jpg', jpeg)).toThrow(/^cut\.jpg: the JPEG header is damaged/)
+    expect(jpegOrientation(jpeg)).toBe(1)
   })
 })
 

@@ -1,9 +1,10 @@
 /**
- * Browser decoding of an image file to RGBA pixels: header checks first (lib/image-format.ts), then
+ * Browser decoding of an image file to RGBA pixels: header checks first (shared/image-header.ts), then
  * createImageBitmap with EXIF orientation honoured, downscaled to MAX_DECODED_SIDE, drawn onto white (so
  * transparent pixels become white, not black) and read back with getImageData.
  */
-import { checkImageBytes, ImageIntakeError, jpegOrientation, MAX_DECODED_SIDE } from './image-format'
+import { readImageHeader } from '../../../shared/image-header'
+import { ImageIntakeError, MAX_DECODED_SIDE } from './image-format'
 import type { RgbaImage } from './resize'
 
 export type Decoder = (name: string, bytes: Uint8Array<ArrayBuffer>) => Promise<RgbaImage>
@@ -17,10 +18,10 @@ function scratchCanvas(width: number, height: number): { ctx: CanvasRenderingCon
 }
 
 export const decodeImage: Decoder = async (name, bytes) => {
-  const { format, width: headerWidth, height: headerHeight } = checkImageBytes(name, bytes)
+  const { format, width: headerWidth, height: headerHeight, orientation } = readImageHeader(name, bytes)
   // Downscale inside createImageBitmap rather than in drawImage: a 12 MP photo otherwise costs one ~100 ms task.
   // The resize applies to the oriented image, so EXIF orientations 5–8 (portrait phone photos) swap the sides.
-  const swapped = format === 'jpeg' && jpegOrientation(bytes) >= 5
+  const swapped = orientation >= 5
   const orientedWidth = swapped ? headerHeight : headerWidth
   const orientedHeight = swapped ? headerWidth : headerHeight
   const scale = Math.min(1, MAX_DECODED_SIDE / Math.max(orientedWidth, orientedHeight))

@@ -4,6 +4,7 @@
  * about anything that differs from when the card was written (a missing model, other weights).
  */
 import { parseCard, dataUrlToBytes } from './export'
+import { checkViewRecord } from './view-record'
 import type { ImagesState } from '../state/images.svelte'
 import type { ModelsState } from '../state/models.svelte'
 import type { SettingsState } from '../state/settings.svelte'
@@ -15,6 +16,13 @@ export interface OpenedCard {
 
 export async function openCard(text: string, deps: { images: ImagesState; models: ModelsState; settings: SettingsState }): Promise<OpenedCard> {
   const card = parseCard(text)
+  // the parameters first: a card the view would refuse changes nothing (no images added, no pair selected)
+  let params: ReturnType<typeof checkViewRecord>
+  try {
+    params = checkViewRecord(card.view, card.params)
+  } catch (error) {
+    throw new Error(`not a valid experiment card: ${(error as Error).message}`)
+  }
   const warnings: string[] = []
   if (card.pair) {
     if (deps.models.pairs.some((p) => p.id === card.pair)) deps.models.selectPair(card.pair)
@@ -34,7 +42,7 @@ export async function openCard(text: string, deps: { images: ImagesState; models
     )
     if (ids.length < pictures.length) warnings.push(`${pictures.length - ids.length} of the card's ${pictures.length} images could not be decoded`)
   }
-  deps.settings.setViewParams(card.view, card.params)
+  deps.settings.setViewParams(card.view, params)
   if (card.preset) deps.settings.set({ preset: card.preset })
   return { view: card.view, warnings }
 }

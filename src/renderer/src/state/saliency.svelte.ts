@@ -192,7 +192,7 @@ export class SaliencyState {
         const expected = key === 'classIndex' ? (v === null || typeof v === 'number') : typeof v === typeof defaults[key]
         if (!expected) continue
         if (key === 'gradient' && v !== 'loss' && v !== 'score') continue
-        if (key === 'smoothing' && !(typeof v === 'string' && v in SMOOTHING_LABELS)) continue
+        if (key === 'smoothing' && !(typeof v === 'string' && Object.hasOwn(SMOOTHING_LABELS, v))) continue // own keys: not 'constructor'
         ;(target as unknown as Record<string, unknown>)[key] = v
       }
     }
