@@ -1,0 +1,60 @@
+/**
+ * The model seam (architecture.md, seam 6): a differentiable image classifier over plain typed arrays.
+ *
+ * Every method (saliency, the SmoothGrad family, the projected-gradient loop, evaluation, activations, prediction)
+ * is written against this interface; a backend (TF.js in backends/tfjs/, ONNX Runtime, …) implements it.
+ * Nothing here imports a backend, so a method module never sees TF.js tensors.
+ *
+ * Objectives are data (architecture.md, seam 5), so they cross the worker boundary and a native backend unchanged:
+ * per example b, value_b is
+ *   crossEntropy: −log softmax(logits_b)[indices[b]]
+ *   logit:        logits_b[indices[b]]
+ *   feature:      features_b[indices[b]]   (fakeRelu: the last ReLU before the representation is the identity in
+ *                                            the backward pass — Engstrom et al.'s feature-visualization trick)
+ * and the gradient is ∇ₓ Σ_b value_b (examples are independent, so row b of the gradient is ∇ value_b).
+ */
+
+export type ObjectiveKind = 'crossEntropy' | 'logit' | 'feature'
+
+/** One class / representation index per example; values are per example and the gradient is of their sum. */
+export interface BatchObjective {
+  kind: ObjectiveKind
+  indices: number[]
+  fakeRelu?: boolean
+}
+
+export interface ClassifierShape {
+  height: number
+  width: number
+  channels: 3
+  numClasses: number
+  representationSize: number
+}
+
+export interface ForwardOutputs {
+  /** [n, classes] row-major */
+  logits: Float32Array
+  /** [n, representationSize] row-major */
+  features: Float32Array
+}
+
+export interface GradientOutputs extends ForwardOutputs {
+  /** [n] per-example objective values */
+  values: Float32Array
+  /** NHWC like the input */
+  grad: Float32Array
+}
+
+export interface DifferentiableClassifier {
+  /** e.g. 'wasm', 'cpu', 'tensorflow', 'onnxruntime' */
+  readonly backend: string
+  readonly shape: ClassifierShape
+  /** pixels: NHWC float32 in [0,1] (the model clamps + normalizes inside), batch = n. */
+  forward(pixels: Float32Array, batch: number): Promise<ForwardOutputs>
+  /**
+   * One forward + backward pass: ∇ₓ Σ_b value_b, with the logits/features of the same pass.
+   * fakeRelu: the last ReLU is identity in the backward pass.
+   */
+  gradient(pixels: Float32Array, batch: number, objective: BatchObjective): Promise<GradientOutputs>
+  dispose(): void
+}
