@@ -5,6 +5,7 @@
  * refuse the same things.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { BACKEND_NAMES } from '../engine/backends/names'
 import { UsageError } from './errors'
 
 export const COMMANDS = ['predict', 'saliency', 'attack', 'visualize', 'activations', 'evaluate', 'bench', 'models'] as const
@@ -28,7 +29,7 @@ const common: Record<string, OptionSpec> = {
   'input-npy': { type: 'string', arg: 'FILE', help: 'input images as a float32 NHWC .npy in [0,1] (instead of image files)' },
   workers: { type: 'string', arg: 'N', check: 'int', help: 'run on N compute worker threads (default 0 = in this process)' },
   threads: { type: 'string', arg: 'N', check: 'int', help: 'wasm threads per engine (default 1; engine-notes §6.2: on 2 cores use 1 worker × 2 threads or 2 workers × 1 thread)' },
-  backend: { type: 'string', arg: 'NAME', check: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'TF.js backend: wasm (default order: tensorflow-gpu, tensorflow, wasm, cpu) or cpu' },
+  backend: { type: 'string', arg: 'NAME', check: BACKEND_NAMES, help: `compute backend: one of ${BACKEND_NAMES.join(', ')} (default: the first of them that starts and passes its self-check)` },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
   help: { type: 'boolean', short: 'h', help: 'show this help' }
 }

@@ -19,10 +19,11 @@ import { JobRequestSchema, type JobRequestInput, type MethodParams, type Salienc
 import type { ModelInfo } from '../../shared/model-format'
 import { listModels } from '../catalog'
 import { computeLayout, describeLayout } from '../compute/layout'
-import { selectBackend } from '../engine/backend'
+import { TfjsClassifier, tfjsFactory } from '../engine/backends/tfjs/index'
+import { objectiveGradient } from '../engine/backends/tfjs/objective'
+import { selectBackend, type TfjsBackendName } from '../engine/backends/tfjs/runtime'
 import { LoadedModel } from '../engine/models/load'
 import { writeRandomModel } from '../engine/models/random'
-import { objectiveGradient } from '../engine/objectives'
 import { Rng } from '../engine/rng'
 import type { Context } from './context'
 import type { Runner, RunnerOutput } from './runner'
@@ -107,14 +108,16 @@ function randomImages(n: number, height: number, width: number, seed: number): I
 /** Forward / gradient timings on this thread, fast path vs plain tf.grad of the reference network. */
 async function inProcessTimings(model: LoadedModel, quick: boolean) {
   const { height, width } = model.spec.input
+  if (!(model.classifier instanceof TfjsClassifier)) throw new Error('the in-process timings compare TF.js paths')
+  const net = model.classifier.net
   const forward = (x: tf.Tensor4D, reference: boolean) => () => {
     tf.tidy(() => {
-      model.forward(x, { reference }).logits.dataSync()
+      net.forward(x, { reference }).logits.dataSync()
     })
   }
   const gradient = (x: tf.Tensor4D, reference: boolean) => () => {
     tf.tidy(() => {
-      objectiveGradient(model, x, { kind: 'logit', indices: new Array<number>(x.shape[0]).fill(3) }, reference).grad.dataSync()
+      objectiveGradient(net, x, { kind: 'logit', indices: new Array<number>(x.shape[0]).fill(3) }, reference).grad.dataSync()
     })
   }
   const out: Record<string, unknown> = {}
@@ -136,7 +139,7 @@ async function inProcessTimings(model: LoadedModel, quick: boolean) {
       if (batch === 1) {
         const [fast, plain] = tf.tidy(() => {
           const obj = { kind: 'logit' as const, indices: [3] }
-          return [objectiveGradient(model, x, obj).grad.dataSync(), objectiveGradient(model, x, obj, true).grad.dataSync()]
+          return [objectiveGradient(net, x, obj).grad.dataSync(), objectiveGradient(net, x, obj, true).grad.dataSync()]
         })
         let diff = 0
         let scale = 0
@@ -348,7 +351,9 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
     modelSource = `random weights (no model in ${ctx.modelsDirOption()})`
   }
   const started = performance.now()
-  const backend = await selectBackend(ctx.backends())
+  // the in-process timings compare TF.js paths: the first TF.js backend of the requested order
+  const tfjsOrder = ctx.backends()?.filter((b): b is TfjsBackendName => b !== 'onnxruntime')
+  const backend = await selectBackend(tfjsOrder?.length ? tfjsOrder : undefined)
   const memory = new MemoryPeak()
   let runner: Runner | null = null
   const perModel: Record<string, unknown>[] = []
@@ -357,7 +362,7 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
     for (const info of models) {
       const loadStart = performance.now()
       const dir = join(modelsDir, info.id)
-      const model = await LoadedModel.load(dir)
+      const model = await LoadedModel.load(dir, tfjsFactory(backend))
       const loadMs = round(performance.now() - loadStart)
       let timings: Record<string, unknown>
       try {
