@@ -62,6 +62,8 @@ export interface ComputePool {
   resize(size: number, threads?: number): void
   /** The backend the first worker picked; rejects when no worker can start. */
   backend(): Promise<string>
+  /** What the first ready worker reported about backends that failed their self-check (empty until then). */
+  backendNotices(): string[]
   run(job: EngineJob, options?: RunOptions): Promise<EngineOutput>
   /** SmoothGrad partial sums over samples `range` of a saliency job (queued like `run`; cancel and crash alike). */
   runPartial(job: EngineJob, range: SampleRange, options?: RunOptions & { predictions?: boolean }): Promise<PartialOutput>
@@ -107,6 +109,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
   let terminated = false
   let fatal: Error | null = null
 
+  let notices: string[] = []
   let resolveBackend!: (backend: string) => void
   let rejectBackend!: (error: Error) => void
   const backendPromise = new Promise<string>((resolve, reject) => {
@@ -175,6 +178,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       if (message.type === 'ready') {
         slot.ready = true
         startFailures = 0
+        if (!slots.some((s) => s !== slot && s.ready)) notices = message.notices ?? []
         resolveBackend(message.backend)
         dispatch()
       } else if (message.type === 'error') {
@@ -306,6 +310,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       rebalance()
     },
     backend: () => backendPromise,
+    backendNotices: () => notices,
     run: (job, runOptions = {}) =>
       submit({ type: 'run', job }, runOptions).then((o) => {
         if (o.type !== 'run') throw new Error(`compute worker answered a job with ${o.type}`)

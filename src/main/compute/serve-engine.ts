@@ -58,7 +58,7 @@ export function serveEngine(port: WorkerPort, createEngine: (options: EngineOpti
       case 'init': {
         engine = createEngine({ modelsDir: message.modelsDir, backends: message.backends, wasmThreads: message.wasmThreads })
         engine.then(
-          (ready) => port.postMessage({ id: WORKER_ID, type: 'ready', backend: ready.backend }),
+          (ready) => port.postMessage({ id: WORKER_ID, type: 'ready', backend: ready.backend, notices: ready.backendNotices ?? [] }),
           (error) => port.postMessage({ id: WORKER_ID, type: 'error', message: `engine failed to start: ${messageOf(error)}`, cancelled: false })
         )
         break
