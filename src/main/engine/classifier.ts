@@ -71,6 +71,9 @@ export interface DifferentiableClassifier {
 export interface ModelWeights {
   spec: ModelSpec
   weights: ReadonlyMap<string, Float32Array>
+  /** The folder it was read from, and the weights' sha256 (e.g. to cache generated graphs); absent for in-memory models such as the self-check's. */
+  dir?: string
+  weightsSha256?: string
 }
 
 export interface ClassifierOptions {
