@@ -2,18 +2,22 @@
  * The ONNX Runtime backend (onnxruntime-node, CPU execution provider): a DifferentiableClassifier over two sessions
  * built from the model's own layout and weights (resnet-graph.ts) — the forward graph and the forward + input-gradient
  * graph. The objective is fed as weight matrices, so the one gradient session serves every method and batch size.
+ * The runtime module is passed in (index.ts loads it with a dynamic import), so a missing or broken native binary
+ * fails the backend's start, not the import of the engine.
  */
-import * as ort from 'onnxruntime-node'
+import type * as Ort from 'onnxruntime-node'
 import type { BatchObjective, ClassifierShape, DifferentiableClassifier, ForwardOutputs, GradientOutputs } from '../../classifier'
 import type { NetworkLayout } from '../../models/layout'
 import { buildResNetGraph, GRAPH_NAMES, type ResNetGraphSpec } from './resnet-graph'
+
+export type OnnxRuntime = typeof Ort
 
 export interface OnnxSessionOptions {
   /** Intra-op threads of each session (the worker's share of the cores, compute/layout.ts). */
   threads: number
 }
 
-function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: ['cpu'],
     intraOpNumThreads: Math.max(1, threads),
@@ -26,18 +30,19 @@ function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
 
 export class OnnxClassifier implements DifferentiableClassifier {
   readonly backend = 'onnxruntime'
-  private forwardSession: Promise<ort.InferenceSession> | null = null
+  private forwardSession: Promise<Ort.InferenceSession> | null = null
   private disposed = false
 
   private constructor(
+    private readonly ort: OnnxRuntime,
     readonly shape: ClassifierShape,
     private readonly graph: ResNetGraphSpec,
-    private readonly gradientSession: ort.InferenceSession,
+    private readonly gradientSession: Ort.InferenceSession,
     private readonly threads: number,
     readonly maxBatch?: number
   ) {}
 
-  static async create(graph: ResNetGraphSpec, options: OnnxSessionOptions & { maxBatch?: number }): Promise<OnnxClassifier> {
+  static async create(ort: OnnxRuntime, graph: ResNetGraphSpec, options: OnnxSessionOptions & { maxBatch?: number }): Promise<OnnxClassifier> {
     const session = await ort.InferenceSession.create(buildResNetGraph(graph, { gradient: true }), sessionOptions(options.threads))
     const shape: ClassifierShape = {
       height: graph.height,
@@ -46,24 +51,24 @@ export class OnnxClassifier implements DifferentiableClassifier {
       numClasses: graph.layout.classes,
       representationSize: graph.layout.representationSize
     }
-    return new OnnxClassifier(shape, graph, session, options.threads, options.maxBatch)
+    return new OnnxClassifier(ort, shape, graph, session, options.threads, options.maxBatch)
   }
 
   get layout(): NetworkLayout {
     return this.graph.layout
   }
 
-  private pixelsTensor(pixels: Float32Array, batch: number): ort.Tensor {
+  private pixelsTensor(pixels: Float32Array, batch: number): Ort.Tensor {
     const { height, width } = this.shape
     if (pixels.length !== batch * height * width * 3) {
       throw new Error(`expected ${batch}×${height}×${width}×3 pixels, got ${pixels.length} values`)
     }
-    return new ort.Tensor('float32', pixels, [batch, height, width, 3])
+    return new this.ort.Tensor('float32', pixels, [batch, height, width, 3])
   }
 
   /** The forward-only session, built on first use (predictions, activations, evaluation's clean pass). */
-  private forwardOnly(): Promise<ort.InferenceSession> {
-    this.forwardSession ??= ort.InferenceSession.create(buildResNetGraph(this.graph, { gradient: false }), sessionOptions(this.threads))
+  private forwardOnly(): Promise<Ort.InferenceSession> {
+    this.forwardSession ??= this.ort.InferenceSession.create(buildResNetGraph(this.graph, { gradient: false }), sessionOptions(this.threads))
     return this.forwardSession
   }
 
@@ -99,6 +104,7 @@ export class OnnxClassifier implements DifferentiableClassifier {
           break
       }
     })
+    const ort = this.ort
     const out = await this.gradientSession.run({
       [GRAPH_NAMES.pixels]: this.pixelsTensor(pixels, batch),
       [GRAPH_NAMES.ceWeight]: new ort.Tensor('float32', ce, [batch, 1]),
@@ -126,7 +132,7 @@ export class OnnxClassifier implements DifferentiableClassifier {
   }
 }
 
-function floatData(t: ort.Tensor | undefined): Float32Array {
+function floatData(t: Ort.Tensor | undefined): Float32Array {
   if (!t || t.type !== 'float32') throw new Error('ONNX Runtime returned no float32 output')
   return t.data as Float32Array
 }
