@@ -8,13 +8,15 @@
 import type * as Ort from 'onnxruntime-node'
 import type { BatchObjective, ClassifierShape, DifferentiableClassifier, ForwardOutputs, GradientOutputs } from '../../classifier'
 import type { NetworkLayout } from '../../models/layout'
-import { buildResNetGraph, GRAPH_NAMES, type ResNetGraphSpec } from './resnet-graph'
+import { buildResNetGraph, GRAPH_NAMES, type ResNetGraphOptions, type ResNetGraphSpec } from './resnet-graph'
 
 export type OnnxRuntime = typeof Ort
 
 export interface OnnxSessionOptions {
   /** Intra-op threads of each session (the worker's share of the cores, compute/layout.ts). */
   threads: number
+  /** How the gradient graph differentiates stride-1 convs (resnet-graph.ts; default: a forward Conv). */
+  stride1Backward?: ResNetGraphOptions['stride1Backward']
 }
 
 function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
@@ -43,7 +45,7 @@ export class OnnxClassifier implements DifferentiableClassifier {
   ) {}
 
   static async create(ort: OnnxRuntime, graph: ResNetGraphSpec, options: OnnxSessionOptions & { maxBatch?: number }): Promise<OnnxClassifier> {
-    const session = await ort.InferenceSession.create(buildResNetGraph(graph, { gradient: true }), sessionOptions(options.threads))
+    const session = await ort.InferenceSession.create(buildResNetGraph(graph, { gradient: true, stride1Backward: options.stride1Backward }), sessionOptions(options.threads))
     const shape: ClassifierShape = {
       height: graph.height,
       width: graph.width,
