@@ -1,7 +1,7 @@
 /**
  * `npm run serve`: Robust Lens in a browser, where the desktop shell cannot run (no Electron binary). Same handlers,
  * same compute workers; prints the URL (with its one-time token) to open.
- *   node out/main/serve.js [--port N] [--workers N] [--threads N] [--models DIR] [--samples DIR] [--settings DIR]
+ *   node out/main/serve.js [--port N] [--workers N] [--threads N] [--backend NAME] [--models DIR] [--samples DIR] [--settings DIR]
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -11,6 +11,7 @@ import { appPaths, packageVersion } from './paths'
 import { startServer } from './server'
 import { createServices, type Services } from './services'
 import { openFileSettings } from './settings'
+import { COMPUTE_BACKENDS, type ComputeBackend } from '../shared/settings'
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       workers: { type: 'string' },
       threads: { type: 'string' },
+      backend: { type: 'string' },
       models: { type: 'string' },
       samples: { type: 'string' },
       settings: { type: 'string' }
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
   }
   const workers = positive('workers')
   const threads = positive('threads')
+  const backend = values.backend as ComputeBackend | undefined
+  if (backend !== undefined && !COMPUTE_BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${COMPUTE_BACKENDS.join(', ')}`)
   let services: Services | null = null
   const server = await startServer({
     rendererDir: paths.rendererDir,
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
         workerFactory: () => createComputeWorker({}),
         poolSize: workers,
         poolThreads: threads,
+        backend,
         log: (message) => console.warn(message)
       })
       return services.handlers
