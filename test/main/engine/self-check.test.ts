@@ -155,7 +155,8 @@ describe('backend selection', () => {
 
   it('a backend that cannot start or is not built in is skipped without a notice', async () => {
     const missing: ClassifierFactory = { name: 'tensorflow', start: async () => Promise.reject(new Error('@tensorflow/tfjs-node is not installed')), create: () => Promise.reject(new Error('unreachable')) }
-    const engine = await createEngine({ modelsDir: tmp.dir, backends: ['tensorflow', 'onnxruntime', 'cpu'], factories: { tensorflow: missing } })
+    // onnxruntime: undefined stands for a build without it
+    const engine = await createEngine({ modelsDir: tmp.dir, backends: ['tensorflow', 'onnxruntime', 'cpu'], factories: { tensorflow: missing, onnxruntime: undefined } })
     try {
       expect(engine.backend).toBe('cpu')
       expect(engine.backendNotices).toEqual([])
@@ -171,7 +172,7 @@ describe('backend selection', () => {
 
   it('when no backend passes, createEngine fails with every reason', async () => {
     const wrong = brokenFactory((_o, out) => ({ ...out, grad: out.grad.map((v) => -v) }))
-    await expect(createEngine({ modelsDir: tmp.dir, backends: ['tensorflow', 'onnxruntime'], factories: { tensorflow: wrong } })).rejects.toThrow(
+    await expect(createEngine({ modelsDir: tmp.dir, backends: ['tensorflow', 'onnxruntime'], factories: { tensorflow: wrong, onnxruntime: undefined } })).rejects.toThrow(
       /^no compute backend could be started \(tensorflow: crossEntropy gradient off \(cosine -1\.000000.*; onnxruntime: not built into this version\)$/
     )
   })
