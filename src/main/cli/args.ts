@@ -86,7 +86,8 @@ export const commandOptions: Record<Command, Record<string, OptionSpec>> = {
   bench: {
     soak: { type: 'string', arg: 'N', check: 'int', help: 'also run N consecutive small jobs and report tensor/heap growth' },
     quick: { type: 'boolean', help: 'fewer repetitions (a smoke run, numbers are noisier)' },
-    width: { type: 'string', arg: 'W', check: 'int', help: 'width of the random CIFAR ResNet-18 used when no model is found (default 64)' }
+    width: { type: 'string', arg: 'W', check: 'int', help: 'width of the random CIFAR ResNet-18 benched besides the models found (default 64; 0 = none)' },
+    'no-torch': { type: 'boolean', help: 'skip the PyTorch reference timing (scripts/torch_gradient_bench.py)' }
   },
   models: {}
 }
