@@ -87,7 +87,9 @@ export const commandOptions: Record<Command, Record<string, OptionSpec>> = {
     soak: { type: 'string', arg: 'N', check: 'int', help: 'also run N consecutive small jobs and report tensor/heap growth' },
     quick: { type: 'boolean', help: 'fewer repetitions (a smoke run, numbers are noisier)' },
     width: { type: 'string', arg: 'W', check: 'int', help: 'width of the random CIFAR ResNet-18 benched besides the models found (default 64; 0 = none)' },
-    'no-torch': { type: 'boolean', help: 'skip the PyTorch reference timing (scripts/torch_gradient_bench.py)' }
+    'no-torch': { type: 'boolean', help: 'skip the PyTorch reference timing (scripts/torch_gradient_bench.py)' },
+    'pgd-parity': { type: 'string', arg: 'DIR', help: 'instead: the same PGD-20 on ONNX Runtime and wasm over the first --limit (500) images of class folders DIR, per image' },
+    limit: { type: 'string', arg: 'N', check: 'int', help: 'images for --pgd-parity (default 500)' }
   },
   models: {}
 }

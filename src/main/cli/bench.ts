@@ -30,6 +30,7 @@ import { Rng } from '../engine/rng'
 import type { Context } from './context'
 import type { Runner, RunnerOutput } from './runner'
 import { appPaths } from '../paths'
+import { pgdParity } from './bench-parity'
 import { benchBackends, classifierTimings, factoryOf, ORT_TARGETS, torchRatios, torchTimings, type GradientTimings, type TorchTimings } from './bench-backends'
 
 /** Issue 3's targets (2-core machine, CIFAR ResNet-18 width 64, wasm). */
@@ -349,6 +350,15 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   const temp = mkdtempSync(join(os.tmpdir(), 'rl-bench-'))
   const modelsDir = join(temp, 'models')
   for (const m of models) cpSync(join(found, m.id), join(modelsDir, m.id), { recursive: true })
+  const parityData = ctx.opts.string('pgd-parity')
+  if (parityData) {
+    try {
+      if (models.length === 0) throw new Error(`--pgd-parity: no model in ${found}`)
+      return { tool: 'robust-lens bench --pgd-parity', createdAt: new Date().toISOString(), pgdParity: await pgdParity(modelsDir, models, parityData, ctx.opts.int('limit', 500)) }
+    } finally {
+      rmSync(temp, { recursive: true, force: true })
+    }
+  }
   const width = ctx.opts.int('width', 64)
   if (width > 0 && !wanted.length) {
     await writeRandomModel(modelsDir, { id: `random-resnet18-cifar-w${width}`, width, seed: 0 })
