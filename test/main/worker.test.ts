@@ -80,13 +80,13 @@ describe.skipIf(skip)('the built compute worker (out/main/chunks/worker-*.js) wi
   let pool: ComputePool | null = null
   afterAll(async () => pool?.terminate())
 
-  it('predicts with the wasm backend, then a cancelled attack stops and the worker takes the next job', async () => {
+  it('predicts with the default backend (ONNX Runtime, loaded from node_modules by the built chunk), then a cancelled attack stops and the worker takes the next job', async () => {
     if (!builtWorker) throw new Error('no built worker chunk: run `npm run build`')
     const modelsDir = tempDir()
     await writeRandomModel(modelsDir, { id: 'tiny', width: 4 })
     pool = createPool(() => new Worker(resolve(chunks, builtWorker)), { size: 1, modelsDir })
-    expect(await pool.backend()).toBe('wasm')
-    expect(pool.backendNotices(), 'wasm passed its self-check in the worker; nothing before it failed').toEqual([])
+    expect(await pool.backend()).toBe('onnxruntime')
+    expect(pool.backendNotices(), 'onnxruntime passed its self-check in the worker; nothing before it failed').toEqual([])
     const out = await pool.run({ modelId: 'tiny', images: image(), params: { method: 'predict' } })
     if (out.result.method !== 'predict') throw new Error(`unexpected ${out.result.method}`)
     const p = out.result.predictions.probabilities
