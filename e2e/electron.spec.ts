@@ -20,7 +20,7 @@ test('the desktop app starts sandboxed with window.api and shows the first scree
   try {
     const win = await app.firstWindow()
     await expect(win.getByRole('main')).toBeVisible()
-    await expect(win.getByTestId('backend')).toHaveText(/^(wasm|cpu|tensorflow|tensorflow-gpu)$/, { timeout: 30_000 })
+    await expect(win.getByTestId('backend')).toHaveText(/^(onnxruntime|wasm|cpu|tensorflow|tensorflow-gpu)$/, { timeout: 30_000 })
     expect(await win.evaluate(() => ({ api: typeof window.api, require: typeof (window as unknown as { require?: unknown }).require }))).toEqual({ api: 'object', require: 'undefined' })
     // navigation away from the app is refused by the shell
     await win.evaluate(() => void (window.location.href = 'https://example.com/'))

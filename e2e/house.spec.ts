@@ -30,7 +30,7 @@ async function inkOn(page: import('@playwright/test').Page, testId: string): Pro
 
 test('the first screen shows the compute backend and the automatic workers × threads layout', async ({ page }) => {
   const layout = computeLayout({ workers: null, threads: null }, availableParallelism())
-  await expect(page.getByTestId('backend')).toHaveText(/^(wasm|cpu|tensorflow|tensorflow-gpu)$/)
+  await expect(page.getByTestId('backend')).toHaveText(/^(onnxruntime|wasm|cpu|tensorflow|tensorflow-gpu)$/)
   await expect(page.getByTestId('workers')).toHaveText(String(layout.workers))
   await expect(page.getByTestId('threads')).toHaveText(String(layout.threads))
   await expect(page.getByTestId('drop-zone')).toBeVisible()

@@ -78,7 +78,7 @@ test('the WebSocket refuses a wrong token and a foreign Origin', async ({ served
 
 test('in Chromium, the served page runs a dropped image through the real workers', async ({ page, served }) => {
   await page.goto(served.url)
-  await expect(page.getByTestId('backend')).toHaveText(/^(wasm|cpu|tensorflow|tensorflow-gpu)$/)
+  await expect(page.getByTestId('backend')).toHaveText(/^(onnxruntime|wasm|cpu|tensorflow|tensorflow-gpu)$/)
   await expect(page.getByTestId('workers')).toHaveText('1')
   const bytes = readFileSync(join(SAMPLES_DIR, 'bird-duck.jpg')).toString('base64')
   const dataTransfer = await page.evaluateHandle((b64) => {

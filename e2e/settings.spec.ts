@@ -82,3 +82,21 @@ test('workers and threads per worker re-lay the compute pool out at once, and jo
   await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 45_000 })
   await expect.poll(() => bridge.services.pool.stats().workers).toBe(2)
 })
+
+test('the compute backend setting restarts the workers on the chosen backend; one that cannot start falls back with a notice', async ({ page, bridge }) => {
+  await expect(page.getByTestId('backend')).toHaveText('onnxruntime') // the default order's first that starts here
+  await page.getByTestId('settings-open').click()
+  await page.getByTestId('setting-backend').selectOption('wasm')
+  await expect(page.getByTestId('backend')).toHaveText('wasm', { timeout: 30_000 })
+  await expect(page.getByTestId('backend-note')).toContainText('wasm now')
+  await expect(page.getByTestId('backend-notice')).toHaveCount(0)
+  // tfjs-node is not installed here: the order goes on to the next backend that starts, and says so
+  await page.getByTestId('setting-backend').selectOption('tensorflow')
+  await expect(page.getByTestId('backend')).toHaveText('onnxruntime', { timeout: 30_000 })
+  await expect(page.getByTestId('backend-notice')).toContainText('backend tensorflow is not available here')
+  await page.keyboard.press('Escape')
+  await dropFiles(page, [{ name: 'cat.jpg', mimeType: 'image/jpeg', bytes: readFileSync(resolve(SAMPLES_DIR, 'cat-kitten.jpg')) }])
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 45_000 })
+  expect(await bridge.services.pool.backend()).toBe('onnxruntime')
+})

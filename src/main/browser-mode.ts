@@ -1,7 +1,7 @@
 /**
  * Browser mode: the built renderer served on 127.0.0.1 with the same handlers and compute workers as the desktop
  * app. Started by `npm run serve` (serve.ts) and by `npm start` where the desktop shell cannot run (start.ts).
- *   [--port N] [--workers N] [--threads N] [--models DIR] [--samples DIR] [--settings DIR]
+ *   [--port N] [--workers N] [--threads N] [--backend NAME] [--models DIR] [--samples DIR] [--settings DIR]
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -10,9 +10,10 @@ import createComputeWorker from './compute/worker?nodeWorker'
 import { appPaths, packageVersion } from './paths'
 import { startServer } from './server'
 import { createServices, type Services } from './services'
+import { COMPUTE_BACKENDS, type ComputeBackend } from '../shared/settings'
 import { openFileSettings } from './settings'
 
-export const BROWSER_MODE_OPTIONS = '[--port N] [--workers N] [--threads N] [--models DIR] [--samples DIR] [--settings DIR]'
+export const BROWSER_MODE_OPTIONS = '[--port N] [--workers N] [--threads N] [--backend NAME] [--models DIR] [--samples DIR] [--settings DIR]'
 
 export interface BrowserMode {
   url: string
@@ -28,6 +29,7 @@ export async function startBrowserMode(args: string[], builtDir: string): Promis
       port: { type: 'string', default: '0' },
       workers: { type: 'string' },
       threads: { type: 'string' },
+      backend: { type: 'string' },
       models: { type: 'string' },
       samples: { type: 'string' },
       settings: { type: 'string' }
@@ -44,6 +46,8 @@ export async function startBrowserMode(args: string[], builtDir: string): Promis
   }
   const workers = integer('workers', 1)
   const threads = integer('threads', 1)
+  const backend = values.backend as ComputeBackend | undefined
+  if (backend !== undefined && !COMPUTE_BACKENDS.includes(backend)) throw new Error(`--backend must be one of ${COMPUTE_BACKENDS.join(', ')}`)
   const port = integer('port', 0) ?? 0
   const settings = await openFileSettings(settingsDir)
   if (settings.recoveredFrom) console.warn(`settings file was corrupt; moved to ${settings.recoveredFrom} and reset to defaults`)
@@ -62,6 +66,7 @@ export async function startBrowserMode(args: string[], builtDir: string): Promis
         workerFactory: () => createComputeWorker({}),
         poolSize: workers,
         poolThreads: threads,
+        backend,
         log: (message) => console.warn(message)
       })
       return services.handlers

@@ -21,7 +21,7 @@ export interface HandlerDeps {
   settings: SettingsStore
   jobs: JobRunner
   /** The compute pool as far as app:info needs it. */
-  compute: { size: number; threads: number; backend(): Promise<string> }
+  compute: { size: number; threads: number; backend(): Promise<string>; backendNotices?(): string[] }
   /** Desktop: a save dialog. Default: tell the renderer to offer a download itself. */
   saveExport?: ExportSaver
   /** Called after every settings change (e.g. to resize the pool). */
@@ -45,7 +45,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       } catch (error) {
         backend = `unavailable (${(error as Error).message})`
       }
-      return { version: deps.version, mode: deps.mode, backend, workers: deps.compute.size, threads: deps.compute.threads, platform: process.platform }
+      const backendNotices = deps.compute.backendNotices?.() ?? []
+      return { version: deps.version, mode: deps.mode, backend, backendNotices, workers: deps.compute.size, threads: deps.compute.threads, platform: process.platform }
     },
     'models:list': () => listModels(deps.modelsDir),
     'samples:list': () => listSamples(deps.samplesDir),

@@ -2,7 +2,7 @@
  * `npm run serve`: Robust Lens in a browser, where the desktop shell cannot run (no Electron binary). Same handlers,
  * same compute workers; prints the URL (with its one-time token) to open. All logic is in browser-mode.ts, which
  * `npm start` (start.ts) also uses when it falls back to browser mode.
- *   node out/main/serve.js [--port N] [--workers N] [--threads N] [--models DIR] [--samples DIR] [--settings DIR]
+ *   node out/main/serve.js [--port N] [--workers N] [--threads N] [--backend NAME] [--models DIR] [--samples DIR] [--settings DIR]
  */
 import { announceAndStopOnSignal, startBrowserMode } from './browser-mode'
 

@@ -9,6 +9,7 @@ import { createHandlers, type ExportSaver, type HandlerDeps } from './handlers'
 import { createJobRunner, type Emit, type JobRunner } from './jobs'
 import type { SettingsStore } from './settings'
 import type { Handlers } from '../shared/ipc'
+import { COMPUTE_BACKENDS, type ComputeBackend, type Settings } from '../shared/settings'
 
 export interface ServicesOptions {
   mode: HandlerDeps['mode']
@@ -22,6 +23,8 @@ export interface ServicesOptions {
   poolSize?: number
   /** Overrides the `threads` setting (tests). */
   poolThreads?: number
+  /** Overrides the `backend` setting (`npm run serve -- --backend NAME`). */
+  backend?: ComputeBackend
   saveExport?: ExportSaver
   log?: (message: string) => void
 }
@@ -39,9 +42,26 @@ export function layoutFor(settings: { workers: number | null; threads: number | 
   return { workers: options.poolSize ?? layout.workers, threads: options.poolThreads ?? layout.threads }
 }
 
+/**
+ * The engine's backend order for the `backend` setting: undefined (the engine's default order) for 'auto'; a chosen
+ * backend first, then the others in the default order, so one that cannot start or fails its start-up check falls
+ * back (with a notice) instead of leaving the app without compute.
+ */
+export function backendOrder(setting: Settings['backend']): ComputeBackend[] | undefined {
+  if (setting === 'auto') return undefined
+  return [setting, ...COMPUTE_BACKENDS.filter((b) => b !== setting)]
+}
+
 export function createServices(options: ServicesOptions): Services {
   const layout = layoutFor(options.settings.get(), options)
-  const pool = createPool(options.workerFactory, { size: layout.workers, wasmThreads: layout.threads, modelsDir: options.modelsDir, log: options.log })
+  const backendsFor = (settings: Settings): ComputeBackend[] | undefined => backendOrder(options.backend ?? settings.backend)
+  const pool = createPool(options.workerFactory, {
+    size: layout.workers,
+    wasmThreads: layout.threads,
+    backends: backendsFor(options.settings.get()),
+    modelsDir: options.modelsDir,
+    log: options.log
+  })
   const jobs = createJobRunner({ pool, emit: options.emit })
   const handlers = createHandlers({
     mode: options.mode,
@@ -55,6 +75,7 @@ export function createServices(options: ServicesOptions): Services {
     // a changed layout applies at once: new workers start, surplus or re-threaded ones stop when idle
     onSettingsChanged: (settings) => {
       const next = layoutFor(settings, options)
+      pool.setBackends(backendsFor(settings))
       pool.resize(next.workers, next.threads)
     }
   })

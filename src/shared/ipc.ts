@@ -47,6 +47,8 @@ export interface AppInfo {
   /** 'desktop' = Electron; 'browser' = `npm run serve`; 'test' = the Playwright bridge. */
   mode: 'desktop' | 'browser' | 'test'
   backend: string
+  /** Backends that started but failed their start-up check, one line each (the app fell back to `backend`). */
+  backendNotices: string[]
   workers: number
   /** wasm threads per worker. */
   threads: number

@@ -15,12 +15,21 @@ const viewRecord = z
   .record(z.string().max(64), z.union([z.number(), z.string().max(256), z.boolean(), z.null()]))
   .refine((r) => Object.keys(r).length <= MAX_VIEW_KEYS, `a view record holds at most ${MAX_VIEW_KEYS} parameters`)
 
+/**
+ * Compute backends, in the engine's default order of preference (src/main/engine/backends/registry.ts): the native
+ * TF.js bindings when the user installed them, ONNX Runtime (native CPU, bundled), TF.js wasm, TF.js cpu.
+ */
+export const COMPUTE_BACKENDS = ['tensorflow-gpu', 'tensorflow', 'onnxruntime', 'wasm', 'cpu'] as const
+export type ComputeBackend = (typeof COMPUTE_BACKENDS)[number]
+
 const fields = {
   theme: z.enum(['system', 'light', 'dark']),
   /** Compute workers; null = derived from the cores available (at least 1). */
   workers: z.number().int().min(1).max(32).nullable(),
   /** wasm threads per compute worker; null = derived from the cores and the workers (src/main/compute/layout.ts). */
   threads: z.number().int().min(1).max(8).nullable(),
+  /** Compute backend: 'auto' = the first of COMPUTE_BACKENDS that starts and passes its check; a name = that one first. */
+  backend: z.enum(['auto', ...COMPUTE_BACKENDS]),
   /** Visualization preset id (src/shared/presets.ts). */
   preset: z.string().max(64),
   /** Last parameters per view, as the view stored them. */
@@ -38,6 +47,7 @@ export const SettingsSchema = z
     theme: fields.theme.default('system'),
     workers: fields.workers.default(null),
     threads: fields.threads.default(null),
+    backend: fields.backend.default('auto'),
     preset: fields.preset.default('lab'),
     views: fields.views.default({}),
     linked: fields.linked.default(true),

@@ -2,7 +2,7 @@
  * Installers cannot be built here (electron-builder downloads Electron, and one of its dependencies has an install
  * script our strict-allow-scripts policy refuses), so the configuration itself is checked.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { PNG } from 'pngjs'
 import { describe, expect, it } from 'vitest'
@@ -27,6 +27,36 @@ describe('electron-builder configuration', () => {
     expect(config.asar).toBe(true)
     expect(config.asarUnpack).toContain('node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm')
     expect(existsSync(resolve(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm'))).toBe(true)
+  })
+
+  it('packs only the target platform\'s ONNX Runtime binaries, unpacked from the asar next to their shared library', () => {
+    // onnxruntime-node carries darwin, linux and win32 binaries (~290 MB); each installer keeps its own platform's only
+    const bin = resolve(root, 'node_modules/onnxruntime-node/bin')
+    const napiDirs = readdirSync(bin)
+    expect(napiDirs.length).toBeGreaterThan(0)
+    const shipped = new Set(napiDirs.flatMap((napi) => readdirSync(resolve(bin, napi))))
+    expect([...shipped].sort()).toEqual(['darwin', 'linux', 'win32'])
+    const targets: Record<string, string> = { mac: 'darwin', win: 'win32', linux: 'linux' }
+    for (const [key, platform] of Object.entries(targets)) {
+      const files = (config[key].files ?? []) as string[]
+      for (const other of shipped) {
+        const exclusion = `!node_modules/onnxruntime-node/bin/*/${other}/**`
+        if (other === platform) expect(files, `${key} keeps its ${platform} binaries`).not.toContain(exclusion)
+        else expect(files, `${key} leaves out the ${other} binaries`).toContain(exclusion)
+      }
+      expect(files.every((f) => f.startsWith('!')), `${key}'s files only exclude (they are added to the top-level files)`).toBe(true)
+    }
+    expect(config.asarUnpack).toContain('node_modules/onnxruntime-node/bin/**')
+    // the binding's own require path, for this machine: the pattern above must cover where the package looks
+    const binding = readFileSync(resolve(root, 'node_modules/onnxruntime-node/dist/binding.js'), 'utf8')
+    const napi = /\.\.\/bin\/(napi-v\d+)\/\$\{process\.platform\}\/\$\{process\.arch\}\/onnxruntime_binding\.node/.exec(binding)?.[1]
+    expect(napi, 'binding.js requires bin/napi-vN/<platform>/<arch>/onnxruntime_binding.node').toBeDefined()
+    expect(existsSync(resolve(bin, napi!, process.platform, process.arch, 'onnxruntime_binding.node'))).toBe(true)
+  })
+
+  it('keeps the CUDA download of onnxruntime-node off (its postinstall is denied; the CPU binaries are in the package)', () => {
+    expect(pkg.allowScripts['onnxruntime-node']).toBe(false)
+    expect(pkg.dependencies['onnxruntime-node']).toMatch(/^\d+\.\d+\.\d+$/) // exact: the binaries' ABI is tested against it
   })
 
   it('ships models and samples as extra resources (plain files next to the asar), where paths.ts looks for them', () => {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { computeLayout } from '../../src/main/compute/layout'
-import { createServices, layoutFor, type Services } from '../../src/main/services'
+import { backendOrder, createServices, layoutFor, type Services } from '../../src/main/services'
 import { createMemorySettings } from '../../src/main/settings'
 import { FAKE_WORKER, captureEvents, image, tempDir } from './helpers'
 
@@ -48,5 +48,36 @@ describe('services wiring', () => {
     await expect(services.pool.run({ modelId: 'threads', images: image(), params: { method: 'predict' } })).resolves.toMatchObject({ run: { weightsSha256: 'threads:2' } })
     await services.handlers['settings:reset']()
     expect({ workers: services.pool.size, threads: services.pool.threads }).toEqual(layoutFor({ workers: null, threads: null }))
+  })
+
+  it('the backend setting puts the chosen backend first and keeps the others as fallbacks; auto is the engine default', () => {
+    expect(backendOrder('auto')).toBeUndefined()
+    expect(backendOrder('wasm')).toEqual(['wasm', 'tensorflow-gpu', 'tensorflow', 'onnxruntime', 'cpu'])
+    expect(backendOrder('onnxruntime')).toEqual(['onnxruntime', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+  })
+
+  it('applies a changed backend setting at once: app:info reports the new backend and the fallback notice', async () => {
+    const settings = createMemorySettings({ backend: 'onnxruntime' })
+    services = createServices({
+      mode: 'test', version: 't', modelsDir: tempDir(), samplesDir: tempDir(), settings, emit: captureEvents().emit,
+      workerFactory: () => new Worker(FAKE_WORKER)
+    })
+    expect(await services.handlers['app:info']()).toMatchObject({ backend: 'onnxruntime', backendNotices: [] })
+    // the fake worker fails 'tensorflow''s start-up check and falls back to the next of the order
+    await services.handlers['settings:set']({ backend: 'tensorflow' })
+    expect(await services.handlers['app:info']()).toMatchObject({
+      backend: 'tensorflow-gpu',
+      backendNotices: ['backend tensorflow failed its start-up check (logits off by 1.00 (relative)); using tensorflow-gpu']
+    })
+    await services.handlers['settings:reset']()
+    expect(await services.handlers['app:info']()).toMatchObject({ backend: expect.stringMatching(/^fake:/), backendNotices: [] })
+  })
+
+  it('a backend given on the command line (serve --backend) overrides the setting', async () => {
+    services = createServices({
+      mode: 'test', version: 't', modelsDir: tempDir(), samplesDir: tempDir(), settings: createMemorySettings({ backend: 'cpu' }), emit: captureEvents().emit,
+      workerFactory: () => new Worker(FAKE_WORKER), backend: 'wasm'
+    })
+    expect((await services.handlers['app:info']()).backend).toBe('wasm')
   })
 })

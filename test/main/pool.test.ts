@@ -174,4 +174,25 @@ describe('compute pool resize', () => {
     await expect.poll(() => pool!.stats().workers, UNDER_LOAD).toBe(1)
     await expect(pool.run({ modelId: 'threads', images: image(), params: predict })).resolves.toMatchObject({ run: { weightsSha256: 'threads:1' } })
   })
+
+  it('starts workers with the backend order; a new order replaces them, and the engine\'s fallback notices are reported', async () => {
+    pool = fakePool({ size: 1 })
+    expect(await pool.backend()).toBe('fake:/models')
+    expect(pool.backendNotices()).toEqual([])
+    const running = pool.run({ modelId: 'slow', images: image(), params: predict })
+    await expect.poll(() => pool!.stats().busy, { timeout: 5000 }).toBe(1)
+    pool.setBackends(['tensorflow', 'wasm']) // 'tensorflow' fails its check in the fake worker
+    expect(pool.stats().workers).toBe(2) // the busy worker finishes its job; one with the new order has started
+    expect(await pool.backend()).toBe('wasm')
+    expect(pool.backendNotices()).toEqual([expect.stringMatching(/^backend tensorflow failed its start-up check .*; using wasm$/)])
+    await expect(pool.run({ modelId: 'backends', images: image(), params: predict })).resolves.toMatchObject({ run: { backend: 'wasm' } })
+    await running
+    await expect.poll(() => pool!.stats().workers, { timeout: 5000 }).toBe(1)
+    pool.setBackends(['tensorflow', 'wasm']) // the same order again: nothing restarts
+    expect(pool.stats().workers).toBe(1)
+    pool.setBackends(['onnxruntime'])
+    expect(await pool.backend()).toBe('onnxruntime')
+    expect(pool.backendNotices()).toEqual([])
+    await expect(pool.run({ modelId: 'backends', images: image(), params: predict })).resolves.toMatchObject({ run: { backend: 'onnxruntime' } })
+  })
 })

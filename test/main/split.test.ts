@@ -1,14 +1,12 @@
 /**
  * SmoothGrad split over workers with the real engine: a pool of in-process "workers" (serveEngine over a
- * MessageChannel, each with its own engine on the wasm backend) through the job runner, against one unsplit job.
+ * MessageChannel, each with its own engine on the backend under test: wasm and ONNX Runtime) through the job runner,
+ * against one unsplit job on the same backend.
  */
-import { EventEmitter } from 'node:events'
-import { MessageChannel, type Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPool, type ComputePool } from '../../src/main/compute/pool'
-import type { MainToWorker } from '../../src/main/compute/protocol'
-import { serveEngine, type WorkerPort } from '../../src/main/compute/serve-engine'
 import { idleWorkers, sampleRanges, workersPerJob } from '../../src/main/compute/split'
 import type { Engine } from '../../src/main/engine/api'
 import { createEngine, writeRandomModel } from '../../src/main/engine/index'
@@ -16,6 +14,7 @@ import { createJobRunner } from '../../src/main/jobs'
 import type { ImageBatch } from '../../src/shared/images'
 import type { JobRequest, SaliencyParams, SaliencyResult } from '../../src/shared/jobs'
 import { captureEvents, tempDir } from './helpers'
+import { InProcessWorker } from './in-process-worker'
 
 describe('split arithmetic', () => {
   it('cuts samples into contiguous ranges differing by at most one, never empty', () => {
@@ -35,29 +34,7 @@ describe('split arithmetic', () => {
   })
 })
 
-/** A worker_threads Worker look-alike running serveEngine in this thread (the pool needs on/postMessage/terminate). */
-class InProcessWorker extends EventEmitter {
-  private readonly channel = new MessageChannel()
-  constructor(engines: Engine[]) {
-    super()
-    serveEngine(this.channel.port2 as unknown as WorkerPort, async (options) => {
-      const engine = await createEngine(options)
-      engines.push(engine)
-      return engine
-    })
-    this.channel.port1.on('message', (m) => this.emit('message', m))
-  }
-  postMessage(message: MainToWorker, transfer?: ArrayBuffer[]): void {
-    this.channel.port1.postMessage(message, transfer)
-  }
-  async terminate(): Promise<number> {
-    this.channel.port1.close()
-    this.channel.port2.close()
-    return 0
-  }
-}
-
-describe('SmoothGrad split over two workers with the real engine', () => {
+for (const backend of ['wasm', 'onnxruntime'] as const) describe(`SmoothGrad split over two workers with the real engine (${backend})`, () => {
   const tmp = tempDir()
   const engines: Engine[] = []
   let reference: Engine
@@ -68,13 +45,13 @@ describe('SmoothGrad split over two workers with the real engine', () => {
 
   beforeAll(async () => {
     await writeRandomModel(tmp, { id: 'm', width: 4, seed: 11 })
-    reference = await createEngine({ modelsDir: tmp, backends: ['wasm'] })
-    const real = createPool(() => new InProcessWorker(engines) as unknown as Worker, { size: 2, modelsDir: tmp, backends: ['wasm'] })
+    reference = await createEngine({ modelsDir: tmp, backends: [backend] })
+    const real = createPool(() => new InProcessWorker(engines) as unknown as Worker, { size: 2, modelsDir: tmp, backends: [backend] })
     pool = {
       ...real,
       runPartial: (...args) => (partials++, real.runPartial(...args))
     }
-    await real.backend()
+    expect(await real.backend()).toBe(backend)
     for (let i = 0; i < 2000 && real.stats().ready < 2; i++) await new Promise((r) => setTimeout(r, 5))
     // load the model on both workers first: its cached weights are tensors that stay
     await Promise.all([0, 1].map(() => real.run({ modelId: 'm', images, params: { method: 'predict' } })))

@@ -29,17 +29,19 @@ describe('serveEngine (the worker side, in-process)', () => {
     return { port: port1, received, next, close: () => (port1.close(), port2.close()) }
   }
 
-  it('reports ready with the engine backend, runs a job with progress, and moves result arrays', async () => {
+  it('reports ready with the engine backend and its fallback notices, runs a job with progress, and moves result arrays', async () => {
     const probabilities = new Float32Array([0.1, 0.9])
+    const notice = 'backend tensorflow failed its start-up check (logits off by 0.5 (relative)); using wasm'
     const w = connect({
       backend: 'wasm',
+      backendNotices: [notice],
       run: async (_job, ctx) => {
         ctx.onProgress({ step: 1, totalSteps: 1, etaMs: 0 })
         return { result: { method: 'predict', predictions: { probabilities, classes: 2 } }, run: { modelId: 'm', weightsSha256: '', backend: 'wasm', ms: 1 } }
       }
     })
     w.port.postMessage({ id: 0, type: 'init', modelsDir: '/m' })
-    expect(await w.next((m) => m.type === 'ready')).toEqual({ id: 0, type: 'ready', backend: 'wasm' })
+    expect(await w.next((m) => m.type === 'ready')).toEqual({ id: 0, type: 'ready', backend: 'wasm', notices: [notice] })
     w.port.postMessage({ id: 5, type: 'run', job: { modelId: 'm', images: image(), params: { method: 'predict' } } })
     const result = await w.next((m) => m.type === 'result')
     expect(w.received.some((m) => m.type === 'progress' && m.id === 5)).toBe(true)
@@ -78,12 +80,13 @@ describe.skipIf(skip)('the built compute worker (out/main/chunks/worker-*.js) wi
   let pool: ComputePool | null = null
   afterAll(async () => pool?.terminate())
 
-  it('predicts with the wasm backend, then a cancelled attack stops and the worker takes the next job', async () => {
+  it('predicts with the default backend (ONNX Runtime, loaded from node_modules by the built chunk), then a cancelled attack stops and the worker takes the next job', async () => {
     if (!builtWorker) throw new Error('no built worker chunk: run `npm run build`')
     const modelsDir = tempDir()
     await writeRandomModel(modelsDir, { id: 'tiny', width: 4 })
     pool = createPool(() => new Worker(resolve(chunks, builtWorker)), { size: 1, modelsDir })
-    expect(await pool.backend()).toBe('wasm')
+    expect(await pool.backend()).toBe('onnxruntime')
+    expect(pool.backendNotices(), 'onnxruntime passed its self-check in the worker; nothing before it failed').toEqual([])
     const out = await pool.run({ modelId: 'tiny', images: image(), params: { method: 'predict' } })
     if (out.result.method !== 'predict') throw new Error(`unexpected ${out.result.method}`)
     const p = out.result.predictions.probabilities

@@ -5,6 +5,7 @@
  * refuse the same things.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { BACKEND_NAMES } from '../engine/backends/names'
 import { UsageError } from './errors'
 
 export const COMMANDS = ['predict', 'saliency', 'attack', 'visualize', 'activations', 'evaluate', 'bench', 'models'] as const
@@ -28,7 +29,7 @@ const common: Record<string, OptionSpec> = {
   'input-npy': { type: 'string', arg: 'FILE', help: 'input images as a float32 NHWC .npy in [0,1] (instead of image files)' },
   workers: { type: 'string', arg: 'N', check: 'int', help: 'run on N compute worker threads (default 0 = in this process)' },
   threads: { type: 'string', arg: 'N', check: 'int', help: 'wasm threads per engine (default 1; engine-notes §6.2: on 2 cores use 1 worker × 2 threads or 2 workers × 1 thread)' },
-  backend: { type: 'string', arg: 'NAME', check: ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'], help: 'TF.js backend: wasm (default order: tensorflow-gpu, tensorflow, wasm, cpu) or cpu' },
+  backend: { type: 'string', arg: 'NAME', check: BACKEND_NAMES, help: `compute backend: one of ${BACKEND_NAMES.join(', ')} (default: the first of them that starts and passes its self-check)` },
   quiet: { type: 'boolean', short: 'q', help: 'no progress on stderr' },
   help: { type: 'boolean', short: 'h', help: 'show this help' }
 }
@@ -86,7 +87,10 @@ export const commandOptions: Record<Command, Record<string, OptionSpec>> = {
   bench: {
     soak: { type: 'string', arg: 'N', check: 'int', help: 'also run N consecutive small jobs and report tensor/heap growth' },
     quick: { type: 'boolean', help: 'fewer repetitions (a smoke run, numbers are noisier)' },
-    width: { type: 'string', arg: 'W', check: 'int', help: 'width of the random CIFAR ResNet-18 used when no model is found (default 64)' }
+    width: { type: 'string', arg: 'W', check: 'int', help: 'width of the random CIFAR ResNet-18 benched besides the models found (default 64; 0 = none)' },
+    'no-torch': { type: 'boolean', help: 'skip the PyTorch reference timing (scripts/torch_gradient_bench.py)' },
+    'pgd-parity': { type: 'string', arg: 'DIR', help: 'instead: the same PGD-20 on ONNX Runtime and wasm over the first --limit (500) images of class folders DIR, per image' },
+    limit: { type: 'string', arg: 'N', check: 'int', help: 'images for --pgd-parity (default 500)' }
   },
   models: {}
 }

@@ -1,14 +1,16 @@
 /**
- * `npm run bench`: one JSON object on stdout with, per model (resources/models, or a random-weight CIFAR ResNet-18
- * of width 64 when there is none): forward and input-gradient ms at batch 1 and 16 on the engine's fast path, the
- * same gradient through plain tf.grad of the unfused reference network, SmoothGrad N=50, PGD 20 steps and feature
- * visualization 200 steps on the worker pool, backend, workers and peak memory; `--soak N` adds N consecutive small
- * jobs with tensor and heap growth. Issue 3's targets are reported as pass/fail fields, never asserted.
+ * `npm run bench`: one JSON object on stdout with, per model (every model in resources/models plus a random-weight
+ * CIFAR ResNet-18 of width 64, `--width`): forward and input-gradient ms at batch 1 and 16 on the TF.js fast path and
+ * through plain tf.grad of the unfused reference network (issue 3), and, side by side for every compute backend
+ * (bench-backends.ts: ONNX Runtime, wasm, the native TF.js bindings when installed; `--backend` picks one), the
+ * gradient through the model seam, SmoothGrad N=50, PGD 20 steps and feature visualization 200 steps on the worker
+ * pool, peak memory, and ratios to PyTorch timed in the same run; `--soak N` adds N consecutive small jobs with tensor
+ * and heap growth. Issue 3's and issue 12's targets are reported as pass/fail fields, never asserted.
  *
  * Timings are medians after a warm-up. The in-process part runs on this thread (one wasm thread); the pool part on the
  * app's automatic layout of workers × wasm threads (compute/layout.ts: 1 × 2 on 2 cores), or `--workers` / `--threads`.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import v8 from 'node:v8'
@@ -19,13 +21,17 @@ import { JobRequestSchema, type JobRequestInput, type MethodParams, type Salienc
 import type { ModelInfo } from '../../shared/model-format'
 import { listModels } from '../catalog'
 import { computeLayout, describeLayout } from '../compute/layout'
-import { selectBackend } from '../engine/backend'
+import { TfjsClassifier, tfjsFactory } from '../engine/backends/tfjs/index'
+import { objectiveGradient } from '../engine/backends/tfjs/objective'
+import { selectBackend, type TfjsBackendName } from '../engine/backends/tfjs/runtime'
 import { LoadedModel } from '../engine/models/load'
 import { writeRandomModel } from '../engine/models/random'
-import { objectiveGradient } from '../engine/objectives'
 import { Rng } from '../engine/rng'
 import type { Context } from './context'
 import type { Runner, RunnerOutput } from './runner'
+import { appPaths } from '../paths'
+import { pgdParity } from './bench-parity'
+import { benchBackends, classifierTimings, factoryOf, ORT_TARGETS, torchRatios, torchTimings, type GradientTimings, type TorchTimings } from './bench-backends'
 
 /** Issue 3's targets (2-core machine, CIFAR ResNet-18 width 64, wasm). */
 export const TARGETS = {
@@ -107,14 +113,16 @@ function randomImages(n: number, height: number, width: number, seed: number): I
 /** Forward / gradient timings on this thread, fast path vs plain tf.grad of the reference network. */
 async function inProcessTimings(model: LoadedModel, quick: boolean) {
   const { height, width } = model.spec.input
+  if (!(model.classifier instanceof TfjsClassifier)) throw new Error('the in-process timings compare TF.js paths')
+  const net = model.classifier.net
   const forward = (x: tf.Tensor4D, reference: boolean) => () => {
     tf.tidy(() => {
-      model.forward(x, { reference }).logits.dataSync()
+      net.forward(x, { reference }).logits.dataSync()
     })
   }
   const gradient = (x: tf.Tensor4D, reference: boolean) => () => {
     tf.tidy(() => {
-      objectiveGradient(model, x, { kind: 'logit', indices: new Array<number>(x.shape[0]).fill(3) }, reference).grad.dataSync()
+      objectiveGradient(net, x, { kind: 'logit', indices: new Array<number>(x.shape[0]).fill(3) }, reference).grad.dataSync()
     })
   }
   const out: Record<string, unknown> = {}
@@ -136,7 +144,7 @@ async function inProcessTimings(model: LoadedModel, quick: boolean) {
       if (batch === 1) {
         const [fast, plain] = tf.tidy(() => {
           const obj = { kind: 'logit' as const, indices: [3] }
-          return [objectiveGradient(model, x, obj).grad.dataSync(), objectiveGradient(model, x, obj, true).grad.dataSync()]
+          return [objectiveGradient(net, x, obj).grad.dataSync(), objectiveGradient(net, x, obj, true).grad.dataSync()]
         })
         let diff = 0
         let scale = 0
@@ -333,64 +341,129 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   const workers = ctx.opts.string('workers') === undefined ? layout.workers : ctx.workers()
   // in process (--workers 0) this thread's wasm is already single-threaded (selectBackend below runs first)
   if (workers === 0) layout.threads = 1
-  let modelsDir = ctx.modelsDirOption()
-  let models = await listModels(modelsDir, (m) => ctx.warn(m))
+  // one folder for the run: the random width-W CIFAR ResNet-18 (the targets' model; --width 0: none) and copies of the
+  // models found, so one runner per backend sees them all
+  const found = ctx.modelsDirOption()
+  let models = await listModels(found, (m) => ctx.warn(m))
   const wanted = ctx.opts.strings('model')
   if (wanted.length) models = models.filter((m) => wanted.includes(m.id))
-  let temp: string | null = null
-  let modelSource = modelsDir
-  if (models.length === 0) {
-    temp = mkdtempSync(join(os.tmpdir(), 'rl-bench-'))
-    const width = ctx.opts.int('width', 64)
-    await writeRandomModel(temp, { id: `random-resnet18-cifar-w${width}`, width, seed: 0 })
-    modelsDir = temp
-    models = await listModels(modelsDir)
-    modelSource = `random weights (no model in ${ctx.modelsDirOption()})`
+  const temp = mkdtempSync(join(os.tmpdir(), 'rl-bench-'))
+  const modelsDir = join(temp, 'models')
+  for (const m of models) cpSync(join(found, m.id), join(modelsDir, m.id), { recursive: true })
+  const parityData = ctx.opts.string('pgd-parity')
+  if (parityData) {
+    try {
+      if (models.length === 0) throw new Error(`--pgd-parity: no model in ${found}`)
+      return { tool: 'robust-lens bench --pgd-parity', createdAt: new Date().toISOString(), pgdParity: await pgdParity(modelsDir, models, parityData, ctx.opts.int('limit', 500)) }
+    } finally {
+      rmSync(temp, { recursive: true, force: true })
+    }
   }
+  const width = ctx.opts.int('width', 64)
+  if (width > 0 && !wanted.length) {
+    await writeRandomModel(modelsDir, { id: `random-resnet18-cifar-w${width}`, width, seed: 0 })
+    models = await listModels(modelsDir)
+  }
+  if (models.length === 0) throw new Error(`no model to bench (none in ${found}${wanted.length ? ` matching --model ${wanted.join(', ')}` : ''}, --width 0)`)
   const started = performance.now()
-  const backend = await selectBackend(ctx.backends())
+  const root = appPaths(import.meta.dirname).root
+  // the in-process timings compare TF.js paths: the first TF.js backend of the requested order
+  const tfjsOrder = ctx.backends()?.filter((b): b is TfjsBackendName => b !== 'onnxruntime')
+  const backend = await selectBackend(tfjsOrder?.length ? tfjsOrder : undefined)
   const memory = new MemoryPeak()
-  let runner: Runner | null = null
-  const perModel: Record<string, unknown>[] = []
+  const perModel = new Map<string, Record<string, unknown>>()
   try {
-    runner = await (await import('./runner')).createRunner({ modelsDir, workers, backends: ctx.backends(), wasmThreads: layout.threads })
+    // PyTorch's time for the same gradient, at the pool's threads per worker and at one thread
+    const torchThreads = [...new Set([layout.threads, 1])]
+    const torch = new Map<string, Record<number, TorchTimings>>()
+    if (!ctx.opts.flag('no-torch')) {
+      for (const info of models) torch.set(info.id, Object.fromEntries(torchThreads.map((t) => [t, torchTimings(root, join(modelsDir, info.id), t, quick)])))
+    }
     for (const info of models) {
       const loadStart = performance.now()
-      const dir = join(modelsDir, info.id)
-      const model = await LoadedModel.load(dir)
+      const model = await LoadedModel.load(join(modelsDir, info.id), tfjsFactory(backend))
       const loadMs = round(performance.now() - loadStart)
-      let timings: Record<string, unknown>
       try {
-        timings = await inProcessTimings(model, quick)
+        perModel.set(info.id, { id: info.id, architecture: info.architecture, input: [info.input.height, info.input.width], loadAndWarmUpMs: loadMs, ...(await inProcessTimings(model, quick)), backends: {} })
       } finally {
         model.dispose()
       }
-      const pool = await poolTimings(runner, info, quick)
-      const b1 = timings.batch1 as { gradientForwardRatio: number; speedupOverPlainGrad: number }
-      const sg = pool.smoothGrad50 as { wallMs?: number; split?: boolean }
-      const pgd = pool.pgd20 as { oneJob?: Timing; twinRun?: Wall | null }
+    }
+    const backendRuns: Record<string, unknown> = {}
+    for (const name of benchBackends(ctx.backends())) {
+      const section = new MemoryPeak()
+      const rssAtStart = process.memoryUsage().rss
+      let runner: Runner | null = null
+      try {
+        runner = await (await import('./runner')).createRunner({ modelsDir, workers, backends: [name], wasmThreads: layout.threads })
+      } catch (e) {
+        section.stop()
+        backendRuns[name] = { available: false, reason: (e as Error).message }
+        continue
+      }
+      try {
+        for (const info of models) {
+          const gradients: Record<string, unknown> = {}
+          // through the seam in this thread: TF.js at one thread (threaded wasm is only for workers), ONNX Runtime at the
+          // pool's threads per worker and at one
+          const threadCounts = name === 'onnxruntime' ? [...new Set([layout.threads, 1])] : [1]
+          for (const t of threadCounts) {
+            const timing: GradientTimings = await classifierTimings(factoryOf(name), join(modelsDir, info.id), t, quick)
+            gradients[`threads${t}`] = { ...timing, torchRatio: torchRatios(timing, torch.get(info.id)?.[t]) }
+          }
+          if (name !== 'onnxruntime') await selectBackend([backend]) // the in-process TF.js backend as it was
+          const pool = await poolTimings(runner, info, quick)
+          ;(perModel.get(info.id)!.backends as Record<string, unknown>)[name] = { gradient: gradients, pool }
+        }
+        const peak = section.stop()
+        backendRuns[name] = { available: true, workerBackend: runner.backend, peakRssMB: peak.peakRssMB, peakRssGrowthMB: round((peak.peakRssMB * 2 ** 20 - rssAtStart) / 2 ** 20, 1) }
+      } finally {
+        section.stop()
+        await runner.dispose()
+      }
+    }
+    const out: Record<string, unknown>[] = []
+    for (const info of models) {
+      const m = perModel.get(info.id)!
+      const b1 = m.batch1 as { gradientForwardRatio: number; speedupOverPlainGrad: number }
+      const backends = m.backends as Record<string, { gradient: Record<string, GradientTimings & { torchRatio: ReturnType<typeof torchRatios> }>; pool: Record<string, unknown> }>
+      // issue 3's pool targets are about the TF.js backend in use (wasm here)
+      const tfjsPool = backends[backend]?.pool ?? {}
+      const sg = tfjsPool.smoothGrad50 as { wallMs?: number; split?: boolean } | undefined
+      const pgd = tfjsPool.pgd20 as { oneJob?: Timing; twinRun?: Wall | null } | undefined
       const isTargetModel = info.architecture.name === 'resnet18-cifar' && info.architecture.width === 64
-      // "with 2 workers" in the issue means the 2 cores; the layout that uses them is workers × threads ≥ 2
-      const coresUsed = Math.max(1, runner.workers) * layout.threads
+      const coresUsed = Math.max(1, workers) * layout.threads
       const onTwoCores = coresUsed >= 2
-      perModel.push({
-        id: info.id,
-        architecture: info.architecture,
-        input: [info.input.height, info.input.width],
-        loadAndWarmUpMs: loadMs,
-        ...timings,
-        pool,
+      const ort = backends.onnxruntime
+      const ortGrad = ort?.gradient[`threads${layout.threads}`]
+      const ortPool = ort?.pool as { smoothGrad50?: { wallMs?: number }; pgd20?: { oneJob?: Timing }; featureViz200?: { wallMs?: number } } | undefined
+      const verdict = (value: number | undefined | null, target: number) => ({ value: value ?? null, target: `≤ ${target}`, pass: value !== undefined && value !== null && onTwoCores && value <= target })
+      out.push({
+        ...m,
+        pool: tfjsPool,
+        torch: torch.get(info.id) ?? { skipped: '--no-torch' },
         targets: {
           appliesTo: 'CIFAR ResNet-18 width 64 on wasm, 2 cores (issue 3)',
-          layout: describeLayout({ workers: Math.max(1, runner.workers), threads: layout.threads }),
+          layout: describeLayout({ workers: Math.max(1, workers), threads: layout.threads }),
           thisModelIsTheTargetModel: isTargetModel,
           gradientForwardRatio: { value: b1.gradientForwardRatio, target: `≤ ${TARGETS.gradientForwardRatio}`, pass: b1.gradientForwardRatio <= TARGETS.gradientForwardRatio },
           speedupOverPlainGrad: { value: b1.speedupOverPlainGrad, target: `≥ ${TARGETS.speedupOverPlainGrad}`, pass: b1.speedupOverPlainGrad >= TARGETS.speedupOverPlainGrad },
-          smoothGrad50Ms: { value: sg.wallMs ?? null, coresUsed, splitOverWorkers: sg.split ?? false, target: `≤ ${TARGETS.smoothGrad50TwoCoresMs} on 2 cores`, pass: sg.wallMs !== undefined && onTwoCores && sg.wallMs <= TARGETS.smoothGrad50TwoCoresMs },
-          pgd20Ms: { value: pgd.oneJob?.medianMs ?? null, coresUsed, target: `≤ ${TARGETS.pgd20TwoCoresMs} on 2 cores`, pass: pgd.oneJob !== undefined && onTwoCores && pgd.oneJob.medianMs <= TARGETS.pgd20TwoCoresMs },
+          smoothGrad50Ms: { value: sg?.wallMs ?? null, coresUsed, splitOverWorkers: sg?.split ?? false, target: `≤ ${TARGETS.smoothGrad50TwoCoresMs} on 2 cores`, pass: sg?.wallMs !== undefined && onTwoCores && sg.wallMs <= TARGETS.smoothGrad50TwoCoresMs },
+          pgd20Ms: { value: pgd?.oneJob?.medianMs ?? null, coresUsed, target: `≤ ${TARGETS.pgd20TwoCoresMs} on 2 cores`, pass: pgd?.oneJob !== undefined && onTwoCores && pgd.oneJob.medianMs <= TARGETS.pgd20TwoCoresMs },
           // the app's twin run (standard + robust at once): what a user waits for until both models have answered
-          pgd20TwinRunMs: { value: pgd.twinRun?.wallMs ?? null, coresUsed, target: `≤ ${TARGETS.pgd20TwoCoresMs} on 2 cores`, pass: !!pgd.twinRun && pgd.twinRun.wallMs <= TARGETS.pgd20TwoCoresMs }
-        }
+          pgd20TwinRunMs: { value: pgd?.twinRun?.wallMs ?? null, coresUsed, target: `≤ ${TARGETS.pgd20TwoCoresMs} on 2 cores`, pass: !!pgd?.twinRun && pgd.twinRun.wallMs <= TARGETS.pgd20TwoCoresMs }
+        },
+        onnxruntimeTargets: ort
+          ? {
+              appliesTo: 'CIFAR ResNet-18 width 64 on ONNX Runtime, 2 cores (issue 12)',
+              thisModelIsTheTargetModel: isTargetModel,
+              coresUsed,
+              batch16GradientPerImageVsTorch: verdict(ortGrad?.torchRatio?.batch16PerImage, ORT_TARGETS.batch16PerImageTorchRatio),
+              pgd20Ms: verdict(ortPool?.pgd20?.oneJob?.medianMs, ORT_TARGETS.pgd20Ms),
+              smoothGrad50Ms: verdict(ortPool?.smoothGrad50?.wallMs, ORT_TARGETS.smoothGrad50Ms),
+              featureViz200Ms: verdict(ortPool?.featureViz200?.wallMs, ORT_TARGETS.featureViz200Ms)
+            }
+          : null
       })
     }
     const soakResult = soakJobs ? await soak(ctx, modelsDir, models[0], soakJobs) : null
@@ -398,24 +471,23 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
       tool: 'robust-lens bench',
       createdAt: new Date().toISOString(),
       backend,
-      workers: runner.workers,
+      workers,
       threadsPerWorker: layout.threads,
-      layout: describeLayout({ workers: Math.max(1, runner.workers), threads: layout.threads }),
-      workerBackend: runner.backend,
+      layout: describeLayout({ workers: Math.max(1, workers), threads: layout.threads }),
+      backends: backendRuns,
       node: process.version,
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model ?? null,
       loadAverage: os.loadavg().map((v) => round(v)),
       quick,
-      modelSource,
-      models: perModel,
+      modelSource: `${found} + random weights`,
+      models: out,
       ...(soakResult ? { soak: soakResult } : {}),
       memory: memory.stop(),
       totalMs: round(performance.now() - started)
     }
   } finally {
     memory.stop()
-    await runner?.dispose()
-    if (temp) rmSync(temp, { recursive: true, force: true })
+    rmSync(temp, { recursive: true, force: true })
   }
 }

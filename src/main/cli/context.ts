@@ -11,6 +11,7 @@ import { isPresetId, PRESET_IDS, type PresetId } from '../../shared/presets'
 import { listModels } from '../catalog'
 import { readModelSpec } from '../engine/models/format'
 import type { BackendName } from '../engine/api'
+import { BACKEND_NAMES } from '../engine/backends/names'
 import { Options, type Command } from './args'
 import { InputError, UsageError } from './errors'
 import type { FailedInput, InputSource } from './inputs'
@@ -92,7 +93,7 @@ export class Context {
   }
 
   backends(): BackendName[] | undefined {
-    const b = this.opts.choice('backend', ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const)
+    const b = this.opts.choice('backend', BACKEND_NAMES)
     return b ? [b] : undefined
   }
 

@@ -60,8 +60,18 @@ export interface ComputePool {
    * replaces idle workers now and busy ones when their job ends (a worker's wasm threads are fixed at its start).
    */
   resize(size: number, threads?: number): void
-  /** The backend the first worker picked; rejects when no worker can start. */
+  /**
+   * The backend the latest ready worker of the current configuration picked (waits for one); rejects when no worker
+   * can start.
+   */
   backend(): Promise<string>
+  /** What that worker's engine reported about backends that failed their start-up check (shown to the user). */
+  backendNotices(): string[]
+  /**
+   * The backend order for new workers (undefined = the engine's default). Idle workers started with another order
+   * are replaced now, busy ones when their job ends.
+   */
+  setBackends(backends: BackendName[] | undefined): void
   run(job: EngineJob, options?: RunOptions): Promise<EngineOutput>
   /** SmoothGrad partial sums over samples `range` of a saliency job (queued like `run`; cancel and crash alike). */
   runPartial(job: EngineJob, range: SampleRange, options?: RunOptions & { predictions?: boolean }): Promise<PartialOutput>
@@ -86,6 +96,8 @@ interface Task {
 interface Slot {
   worker: Worker
   threads: number
+  /** The backend order it was started with (backendsKey). */
+  backends: string
   alive: boolean
   ready: boolean
   task: Task | null
@@ -96,6 +108,8 @@ interface Slot {
 export function createPool(factory: WorkerFactory, options: PoolOptions): ComputePool {
   let size = Math.max(1, Math.floor(options.size))
   let threads = Math.max(1, Math.floor(options.wasmThreads ?? 1))
+  let backends = options.backends
+  const backendsKey = (order: BackendName[] | undefined): string => (order ? order.join(',') : '')
   const cancelGraceMs = options.cancelGraceMs ?? 10_000
   const maxStartFailures = options.maxStartFailures ?? 3
   const log = options.log ?? (() => {})
@@ -107,13 +121,9 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
   let terminated = false
   let fatal: Error | null = null
 
-  let resolveBackend!: (backend: string) => void
-  let rejectBackend!: (error: Error) => void
-  const backendPromise = new Promise<string>((resolve, reject) => {
-    resolveBackend = resolve
-    rejectBackend = reject
-  })
-  backendPromise.catch(() => {}) // observed through backend(); never an unhandled rejection
+  /** The backend of the latest ready worker of the current configuration, and callers waiting for one. */
+  let readyBackend: { name: string; notices: string[] } | null = null
+  let backendWaiters: { resolve(name: string): void; reject(error: Error): void }[] = []
 
   function settle(task: Task, outcome: { out: TaskOutput } | { error: Error }): void {
     if (task.settled) return
@@ -129,17 +139,22 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
 
   function spawn(): void {
     const worker = factory()
-    const slot: Slot = { worker, threads, alive: true, ready: false, task: null, cancelTimer: null }
+    const slot: Slot = { worker, threads, backends: backendsKey(backends), alive: true, ready: false, task: null, cancelTimer: null }
     slots.push(slot)
     worker.on('message', (message: WorkerToMain) => onMessage(slot, message))
     worker.on('error', (error: Error) => onCrash(slot, error.message))
     worker.on('exit', (code: number) => onCrash(slot, `exited with code ${code}`))
-    post(slot, { id: WORKER_ID, type: 'init', modelsDir: options.modelsDir, backends: options.backends, wasmThreads: threads })
+    post(slot, { id: WORKER_ID, type: 'init', modelsDir: options.modelsDir, backends, wasmThreads: threads })
   }
 
-  /** Workers with the current thread count (older ones are replaced as soon as they are idle). */
+  /** Started with another thread count or backend order than the pool's now (replaced as soon as it is idle). */
+  function stale(slot: Slot): boolean {
+    return slot.threads !== threads || slot.backends !== backendsKey(backends)
+  }
+
+  /** Workers of the current configuration. */
   function current(): number {
-    return slots.filter((s) => s.threads === threads).length
+    return slots.filter((s) => !stale(s)).length
   }
 
   /** Retire idle workers with an old thread count or beyond the size; start workers up to the size. */
@@ -147,7 +162,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
     if (terminated || fatal) return
     for (const slot of [...slots]) {
       if (slot.task) continue // retired when its job ends
-      if (slot.threads !== threads || current() > size) {
+      if (stale(slot) || current() > size) {
         retire(slot)
         void slot.worker.terminate()
       }
@@ -165,7 +180,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
 
   function failEverything(error: Error): void {
     fatal = error
-    rejectBackend(error)
+    for (const waiter of backendWaiters.splice(0)) waiter.reject(error)
     for (const task of queue.splice(0)) settle(task, { error })
   }
 
@@ -175,7 +190,11 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       if (message.type === 'ready') {
         slot.ready = true
         startFailures = 0
-        resolveBackend(message.backend)
+        if (!stale(slot)) {
+          readyBackend = { name: message.backend, notices: message.notices ?? [] }
+          for (const notice of readyBackend.notices) log(notice)
+          for (const waiter of backendWaiters.splice(0)) waiter.resolve(message.backend)
+        }
         dispatch()
       } else if (message.type === 'error') {
         // the engine cannot start in this worker (no backend, unreadable models dir): the same will happen in a
@@ -208,8 +227,8 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
     slot.task = null
     if (slot.cancelTimer) clearTimeout(slot.cancelTimer)
     slot.cancelTimer = null
-    if (slot.threads !== threads || current() > size) {
-      retire(slot) // the pool was shrunk or given another thread count while this worker was busy
+    if (stale(slot) || current() > size) {
+      retire(slot) // the pool was shrunk or given another thread count or backend order while this worker was busy
       void slot.worker.terminate()
       rebalance()
     }
@@ -305,7 +324,18 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       if (nextThreads !== undefined) threads = Math.max(1, Math.floor(nextThreads))
       rebalance()
     },
-    backend: () => backendPromise,
+    backend: () => {
+      if (fatal) return Promise.reject(fatal)
+      if (readyBackend) return Promise.resolve(readyBackend.name)
+      return new Promise<string>((resolve, reject) => backendWaiters.push({ resolve, reject }))
+    },
+    backendNotices: () => readyBackend?.notices ?? [],
+    setBackends(next) {
+      if (backendsKey(next) === backendsKey(backends)) return
+      backends = next
+      readyBackend = null // backend() waits for a worker with the new order
+      rebalance()
+    },
     run: (job, runOptions = {}) =>
       submit({ type: 'run', job }, runOptions).then((o) => {
         if (o.type !== 'run') throw new Error(`compute worker answered a job with ${o.type}`)

@@ -21,7 +21,8 @@ export type PartialMessage = { id: number; type: 'partial'; job: EngineJob; rang
 export type CancelMessage = { id: number; type: 'cancel' }
 export type MainToWorker = InitMessage | RunMessage | PartialMessage | CancelMessage
 
-export type ReadyMessage = { id: typeof WORKER_ID; type: 'ready'; backend: string }
+/** `notices`: backends that started but failed their self-check before `backend` was chosen (shown to the user). */
+export type ReadyMessage = { id: typeof WORKER_ID; type: 'ready'; backend: string; notices?: string[] }
 export type ProgressMessage = { id: number; type: 'progress'; progress: JobProgress }
 export type ResultMessage = { id: number; type: 'result'; result: MethodResult; run: ModelRunInfo }
 export type PartialResultMessage = { id: number; type: 'partial-result'; partial: SmoothGradPartial; run: ModelRunInfo; predictions?: Predictions }

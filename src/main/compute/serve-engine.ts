@@ -3,7 +3,7 @@
  * with a fake engine. Holds one AbortController per running job id.
  */
 import { CancelledError, type Engine, type EngineOptions, type RunContext } from '../engine/api'
-import { WORKER_ID, transferablesOf, type MainToWorker, type PartialMessage, type RunMessage, type WorkerToMain } from './protocol'
+import { WORKER_ID, transferablesOf, type InitMessage, type MainToWorker, type PartialMessage, type RunMessage, type WorkerToMain } from './protocol'
 
 export interface WorkerPort {
   on(event: 'message', listener: (message: MainToWorker) => void): unknown
@@ -53,12 +53,23 @@ export function serveEngine(port: WorkerPort, createEngine: (options: EngineOpti
       port.postMessage(reply, transferablesOf([out.partial, predictions]))
     })
 
+  /**
+   * What the user should hear about the backend: every backend that failed its start-up check, and, when an order was
+   * asked for (the backend setting puts the chosen one first), that the chosen one could not start.
+   */
+  const backendNotices = (ready: Engine, order: InitMessage['backends']): string[] => {
+    const notices = [...(ready.backendNotices ?? [])]
+    const first = ready.backendAttempts?.[0]
+    if (order && first?.outcome === 'unavailable') notices.unshift(`backend ${first.name} is not available here (${first.reason}); using ${ready.backend}`)
+    return notices
+  }
+
   port.on('message', (message) => {
     switch (message.type) {
       case 'init': {
         engine = createEngine({ modelsDir: message.modelsDir, backends: message.backends, wasmThreads: message.wasmThreads })
         engine.then(
-          (ready) => port.postMessage({ id: WORKER_ID, type: 'ready', backend: ready.backend }),
+          (ready) => port.postMessage({ id: WORKER_ID, type: 'ready', backend: ready.backend, notices: backendNotices(ready, message.backends) }),
           (error) => port.postMessage({ id: WORKER_ID, type: 'error', message: `engine failed to start: ${messageOf(error)}`, cancelled: false })
         )
         break

@@ -1,8 +1,8 @@
 /** Representation coordinates over a set of images (for top-k / bottom-k images of a unit), batched. */
-import * as tf from '@tensorflow/tfjs'
 import type { ActivationsParams, ActivationsResult } from '../../shared/jobs'
 import type { ImageBatch } from '../../shared/images'
 import type { RunContext } from './api'
+import { forwardInChunks } from './gradient'
 import type { LoadedModel } from './models/load'
 import { checkpoint, ProgressTracker } from './progress'
 
@@ -20,7 +20,7 @@ export async function runActivations(model: LoadedModel, images: ImageBatch, par
   const progress = new ProgressTracker(n, ctx.onProgress)
   for (let start = 0; start < n; start += ACTIVATIONS_BATCH) {
     const count = Math.min(ACTIVATIONS_BATCH, n - start)
-    const r = tf.tidy(() => model.forward(tf.tensor4d(images.data.subarray(start * per, (start + count) * per), [count, h, w, c])).features.dataSync() as Float32Array)
+    const r = (await forwardInChunks(model.classifier, images.data.subarray(start * per, (start + count) * per), count, ACTIVATIONS_BATCH)).features
     for (let i = 0; i < count; i++) {
       for (let k = 0; k < features.length; k++) values[(start + i) * features.length + k] = r[i * size + features[k]]
     }

@@ -6,19 +6,24 @@
 import type { ImageBatch } from '../../shared/images'
 import type { JobProgress, MethodParams, MethodResult, ModelRunInfo } from '../../shared/jobs'
 import type { ModelInfo } from '../../shared/model-format'
-import type { SmoothGradPartial } from './saliency/smoothgrad'
+import type { BackendName } from './backends/names'
+import type { BackendAttempt, BackendFactories } from './backends/registry'
+import type { SmoothGradPartial } from './saliency/partials'
 
-export type { SmoothGradPartial }
-
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
+export type { BackendAttempt, BackendFactories, BackendName, SmoothGradPartial }
+export { BACKEND_NAMES } from './backends/names'
 
 export interface EngineOptions {
   /** Folder with one sub-folder per model (resources/models). */
   modelsDir: string
-  /** Backends to try in order; default: tensorflow-gpu, tensorflow, wasm, cpu. */
+  /** Backends to try in order; default: tensorflow-gpu, tensorflow, onnxruntime, wasm, cpu (backends/registry.ts). */
   backends?: BackendName[]
-  /** Threads for the wasm backend (threaded SIMD); 1 = single-threaded. */
+  /** Threads per worker for the backend (wasm: threaded SIMD); 1 = single-threaded. */
   wasmThreads?: number
+  /** Classifier factories by backend name, replacing the built-in ones of the same name (backends/index.ts). */
+  factories?: BackendFactories
+  /** Run each backend's start-up self-check before using it (default true). */
+  selfCheck?: boolean
 }
 
 export interface RunContext {
@@ -36,6 +41,10 @@ export interface EngineJob {
 export interface Engine {
   /** The backend actually in use (after fallbacks). */
   readonly backend: BackendName
+  /** Every backend tried before (and including) the one in use, with why each was skipped. */
+  readonly backendAttempts?: BackendAttempt[]
+  /** One line per backend that started but failed its self-check (the user should see these). */
+  readonly backendNotices?: string[]
   listModels(): Promise<ModelInfo[]>
   run(job: EngineJob, ctx: RunContext): Promise<{ result: MethodResult; run: ModelRunInfo }>
   /**

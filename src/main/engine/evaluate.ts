@@ -3,14 +3,14 @@
  * (CE ascent) with step = stepFactor·ε/steps (robustness evaluation protocol, stepFactor 2.5), use-best, optional
  * random start; optional per-image minimal flipping ε by bisection (batched over images with per-image ε).
  */
-import * as tf from '@tensorflow/tfjs'
 import type { EvaluateParams, EvaluateResult } from '../../shared/jobs'
 import type { ImageBatch } from '../../shared/images'
 import type { RunContext } from './api'
-import type { LoadedModel } from './models/load'
+import { pgd } from './attacks/pgd'
 import { gradientBatchFor } from './batching'
-import { optimize } from './optimize'
-import { predict } from './predict'
+import { constraintFor } from './constraints'
+import type { LoadedModel } from './models/load'
+import { predictPixels } from './predict'
 import { checkpoint, ProgressTracker } from './progress'
 import { deriveSeed } from './rng'
 
@@ -21,22 +21,17 @@ interface Outcome {
   pTrue: number[]
 }
 
-function outcomeOf(model: LoadedModel, data: Float32Array, shape: [number, number, number, number], labels: number[]): Outcome {
-  const x = tf.tensor4d(data, shape)
-  try {
-    const { probabilities: p, classes } = predict(model, x)
-    const correct: boolean[] = []
-    const pTrue: number[] = []
-    labels.forEach((label, i) => {
-      let best = 0
-      for (let c = 1; c < classes; c++) if (p[i * classes + c] > p[i * classes + best]) best = c
-      correct.push(best === label)
-      pTrue.push(p[i * classes + label])
-    })
-    return { correct, pTrue }
-  } finally {
-    x.dispose()
-  }
+async function outcomeOf(model: LoadedModel, data: Float32Array, shape: [number, number, number, number], labels: number[]): Promise<Outcome> {
+  const { probabilities: p, classes } = await predictPixels(model.classifier, data, shape)
+  const correct: boolean[] = []
+  const pTrue: number[] = []
+  labels.forEach((label, i) => {
+    let best = 0
+    for (let c = 1; c < classes; c++) if (p[i * classes + c] > p[i * classes + best]) best = c
+    correct.push(best === label)
+    pTrue.push(p[i * classes + label])
+  })
+  return { correct, pTrue }
 }
 
 /** Attack the images at `indices` with per-image ε; returns the outcome per listed image. */
@@ -52,13 +47,11 @@ async function attackOutcome(model: LoadedModel, images: ImageBatch, labels: num
     const shape: [number, number, number, number] = [chunk.length, h, w, c]
     const chunkLabels = chunk.map((i) => labels[i])
     const chunkEps = eps.slice(start, start + batch)
-    const result = await optimize({
-      model,
-      center: data,
+    const result = await pgd({
+      model: model.classifier,
+      images: data,
       shape,
-      objective: { kind: 'crossEntropy', indices: chunkLabels },
-      direction: 'ascend',
-      threat: params.threat,
+      constraint: constraintFor(params.threat),
       eps: chunkEps,
       stepSize: chunkEps.map((e) => (params.stepFactor * e) / params.steps),
       steps: params.steps,
@@ -72,7 +65,7 @@ async function attackOutcome(model: LoadedModel, images: ImageBatch, labels: num
       signal: ctx.signal,
       progress
     })
-    const o = outcomeOf(model, result.images, shape, chunkLabels)
+    const o = await outcomeOf(model, result.images, shape, chunkLabels)
     out.correct.push(...o.correct)
     out.pTrue.push(...o.pTrue)
   }
@@ -88,7 +81,7 @@ export async function runEvaluate(model: LoadedModel, images: ImageBatch, params
   const steps = params.steps + 1
   const progress = new ProgressTracker((attacked + (params.minimalEps ? BISECTION_ITERATIONS : 0)) * n * steps, ctx.onProgress)
   const all = Array.from({ length: n }, (_, i) => i)
-  const clean = outcomeOf(model, images.data, images.shape, labels)
+  const clean = await outcomeOf(model, images.data, images.shape, labels)
   const accuracy: number[] = []
   const meanTrueProb: number[] = []
   const correct = new Uint8Array(epsList.length * n)

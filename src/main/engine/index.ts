@@ -1,13 +1,14 @@
 /**
- * The engine: picks a backend, loads and caches models by id, runs one method per job.
- * Created once per compute worker (src/main/compute/worker.ts), by the CLI, and by tests.
+ * The engine: picks a backend (the first of the order that starts and passes its self-check, backends/registry.ts),
+ * loads and caches models by id on it, runs one method per job. Created once per compute worker
+ * (src/main/compute/worker.ts), by the CLI, and by tests. The methods only see the model seam (classifier.ts).
  */
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import * as tf from '@tensorflow/tfjs'
 import type { ModelInfo } from '../../shared/model-format'
-import type { BackendName, Engine, EngineJob, EngineOptions, RunContext } from './api'
-import { selectBackend } from './backend'
+import type { BackendAttempt, BackendName, Engine, EngineJob, EngineOptions, RunContext } from './api'
+import { BUILT_IN_BACKENDS, selectClassifierBackend } from './backends/index'
+import type { ClassifierFactory } from './classifier'
 import { readModelSpec, scanModelFolders, weightFilesSize } from './models/format'
 import { LoadedModel } from './models/load'
 import { runMethod } from './run'
@@ -19,13 +20,16 @@ export { ModelFormatError } from './models/format'
 export { writeRandomModel } from './models/random'
 export { combinePartials, finishSmoothGrad } from './saliency/smoothgrad'
 
-class TfjsEngine implements Engine {
+class ModelEngine implements Engine {
   private readonly models = new Map<string, Promise<LoadedModel>>()
   private disposed = false
 
   constructor(
     readonly backend: BackendName,
-    private readonly modelsDir: string
+    private readonly factory: ClassifierFactory,
+    private readonly modelsDir: string,
+    readonly backendAttempts: BackendAttempt[],
+    readonly backendNotices: string[]
   ) {}
 
   async listModels(): Promise<ModelInfo[]> {
@@ -65,7 +69,7 @@ class TfjsEngine implements Engine {
     if (this.disposed) return Promise.reject(new Error('engine disposed'))
     let pending = this.models.get(id)
     if (!pending) {
-      pending = this.modelDir(id).then((dir) => LoadedModel.load(dir))
+      pending = this.modelDir(id).then((dir) => LoadedModel.load(dir, this.factory))
       this.models.set(id, pending)
       pending.catch(() => this.models.delete(id)) // a failed load is retried next time
     }
@@ -99,8 +103,7 @@ class TfjsEngine implements Engine {
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
-  const backend = await selectBackend(options.backends, options.wasmThreads ?? 1)
-  // keep tfjs's "use tfjs-node" banner and kernel warnings off stdout in workers and the CLI
-  tf.env().set('PROD', true)
-  return new TfjsEngine(backend, options.modelsDir)
+  const factories = { ...BUILT_IN_BACKENDS, ...options.factories }
+  const selected = await selectClassifierBackend(factories, options.backends, { threads: options.wasmThreads ?? 1, selfCheck: options.selfCheck })
+  return new ModelEngine(selected.name, selected.factory, options.modelsDir, selected.attempts, selected.notices)
 }

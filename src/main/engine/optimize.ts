@@ -1,68 +1,61 @@
 /**
- * THE projected-gradient loop (MadryLab robustness `Attacker` semantics, science.md §3). PGD attacks (L2 / L∞,
- * targeted or not) and feature visualization are this loop with different objectives and constraints.
+ * THE projected-gradient loop (MadryLab robustness `Attacker` semantics, science.md §3). PGD attacks (attacks/pgd.ts:
+ * any threat model, targeted or not, restarts, success) and feature visualization are this loop with different
+ * objectives, constraints (constraints.ts) and telemetry annotations. Everything is plain arrays over the model seam.
  *
- *   x ← x₀ (+ random start: L2 a point ON the ε-sphere, L∞ U(−ε, ε); then clamp [0,1])
- *   repeat: g ← ∇ₓ Σ objective;  x ← x + m·step·ĝ  (L2: ĝ = g/(‖g‖₂+1e-10); L∞: ĝ = sign g),  m = +1 ascend, −1 descend
- *           δ ← x − center; L2: δ ← δ·min(1, ε/‖δ‖₂); L∞: δ ← clamp(δ, −ε, ε);  x ← clamp(center + δ, 0, 1)
+ *   x ← start;  repeat: g ← ∇ₓ Σ objective;  x ← x + m·step·direction(g)   (m = +1 ascend, −1 descend)
+ *               δ ← project(x − center);  x ← clamp(center + δ, 0, 1)
  *   use_best: per example keep the iterate with the best m·objective (evaluated at every iterate, the last included)
- *   restarts: rerun from fresh random starts; per example keep the first run that succeeds
  *
  * Per iterate t = 0..steps one forward + backward pass gives the objective, the logits (telemetry) and the
  * gradient; the last iterate's gradient is only used for telemetry.
  */
-import * as tf from '@tensorflow/tfjs'
 import type { Iterate, StepTelemetry } from '../../shared/jobs'
 import type { Direction } from '../../shared/objectives'
 import { gradientBatchFor } from './batching'
-import { batchedObjectiveGradient, type BatchObjective, type Differentiable } from './objectives'
+import type { BatchObjective, DifferentiableClassifier } from './classifier'
+import type { Constraint } from './constraints'
+import { objectiveGradient, softmaxRows } from './gradient'
 import { checkpoint, type ProgressTracker } from './progress'
-import { deriveSeed, Rng } from './rng'
 
-export type Threat = 'l2' | 'linf'
-
-export interface OptimizeOptions {
-  model: Differentiable
-  /** Start and ball centre (NHWC in [0,1]); `start` defaults to `center`. */
+export interface LoopOptions {
+  model: DifferentiableClassifier
+  /** Ball centre (NHWC in [0,1]). */
   center: Float32Array
+  /** The first iterate; default: the centre. */
   start?: Float32Array
   shape: [number, number, number, number]
   objective: BatchObjective
   direction: Direction
-  threat: Threat
+  constraint: Constraint
   /** Per example or one for all. */
   eps: number | number[]
   stepSize: number | number[]
   steps: number
-  randomStart: boolean
-  /** Extra runs after the first, each from a fresh random start. */
-  restarts: number
   useBest: boolean
+  /** Keep telemetry and up to this many evenly spaced iterates (0: none). */
   keepIterates: number
-  seed: number
-  /** For telemetry (p(true)) and for success of untargeted runs. Per example. */
-  trueClass: number[] | null
-  /** For telemetry (p(target)) and for success of targeted runs. */
-  targetClass: number | null
+  /** Keep the telemetry entries (progress and onStep see them either way). */
+  record: boolean
   /** Images per forward + backward pass (bounds the tape's memory); default gradientBatchFor(H, W). */
   maxRowsPerPass?: number
-  /** Report the objective also as `activation` (feature visualization). */
-  reportActivation?: boolean
+  /** The caller's telemetry fields (attack: pTrue / pTarget; feature visualization: activation); default none. */
+  annotate?: (probs: Float32Array, values: Float32Array, classes: number) => Pick<StepTelemetry, 'pTrue' | 'pTarget'> & Partial<StepTelemetry>
+  /** Sees every iterate's telemetry once complete (e.g. the attack's success bookkeeping). */
+  onStep?: (entry: StepTelemetry) => void
   signal: AbortSignal
   progress?: ProgressTracker
-  onTelemetry?: (t: StepTelemetry) => void
 }
 
-export interface OptimizeResult {
+export interface LoopResult {
+  /** The last iterate, or with useBest per example the best one. */
   images: Float32Array
-  /** Telemetry and iterates of the first run. */
+  /** Per example: the objective at the returned iterate. */
+  objective: number[]
+  /** Per example: which iterate t was returned. */
+  chosenStep: number[]
   telemetry: StepTelemetry[]
   iterates: Iterate[]
-  /** Per example: first iterate index whose top-1 counts as success (in the run that was kept); null = never. */
-  flippedAt: (number | null)[]
-  /** Per example objective at the returned images' iterate (the best one with useBest). */
-  finalObjective: number[]
-  runs: number
 }
 
 /** Evenly spaced iterate indices in 0..steps, always including the last; empty for count 0. */
@@ -77,7 +70,7 @@ export function iterateSchedule(steps: number, count: number): Set<number> {
   return out
 }
 
-const perExample = (v: number | number[], n: number): number[] => (Array.isArray(v) ? v : new Array<number>(n).fill(v))
+export const perExample = (v: number | number[], n: number): number[] => (Array.isArray(v) ? v : new Array<number>(n).fill(v))
 
 function top5Of(probs: Float32Array, classes: number, i: number): { index: number; p: number }[] {
   const row = Array.from(probs.subarray(i * classes, (i + 1) * classes), (p, index) => ({ index, p }))
@@ -85,179 +78,94 @@ function top5Of(probs: Float32Array, classes: number, i: number): { index: numbe
   return row.slice(0, 5)
 }
 
-function isSuccess(top1: number, i: number, options: OptimizeOptions): boolean {
-  if (options.targetClass !== null && options.direction === 'descend' && options.objective.kind === 'crossEntropy') return top1 === options.targetClass
-  if (options.trueClass) return top1 !== options.trueClass[i]
-  return false
-}
-
-/** Random start around `center` (robustness semantics), clamped to [0,1]. */
-export function randomStart(center: Float32Array, shape: [number, number, number, number], threat: Threat, eps: number[], seed: number): Float32Array {
-  const [n] = shape
-  const per = center.length / n
-  const out = new Float32Array(center.length)
-  for (let i = 0; i < n; i++) {
-    const rng = new Rng(deriveSeed(seed, i))
-    if (threat === 'l2') {
-      const noise = rng.gaussianArray(per)
-      let norm = 0
-      for (let j = 0; j < per; j++) norm += noise[j] * noise[j]
-      const scale = eps[i] / (Math.sqrt(norm) + 1e-12)
-      for (let j = 0; j < per; j++) out[i * per + j] = Math.min(1, Math.max(0, center[i * per + j] + scale * noise[j]))
-    } else {
-      for (let j = 0; j < per; j++) out[i * per + j] = Math.min(1, Math.max(0, center[i * per + j] + eps[i] * (2 * rng.uniform() - 1)))
-    }
+/** ‖δ‖₂ and ‖δ‖∞ of one example's x − center. */
+function deltaNorms(x: Float32Array, center: Float32Array, from: number, to: number): { l2: number; linf: number } {
+  let s = 0
+  let m = 0
+  for (let j = from; j < to; j++) {
+    const d = x[j] - center[j]
+    s += d * d
+    m = Math.max(m, Math.abs(d))
   }
-  return out
+  return { l2: Math.sqrt(s), linf: m }
 }
 
-const l2PerExample = (t: tf.Tensor4D): tf.Tensor4D => tf.sqrt(tf.sum(tf.square(t), [1, 2, 3], true))
-
-/** One projected step: x + m·step·ĝ, projected onto the ε-ball around center and onto [0,1]. */
-function projectedStep(x: tf.Tensor4D, g: tf.Tensor4D, center: tf.Tensor4D, threat: Threat, sign: number, step: tf.Tensor4D, eps: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const direction = threat === 'l2' ? tf.div(g, tf.add(l2PerExample(g), 1e-10)) : tf.sign(g)
-    const moved = tf.add(x, tf.mul(tf.mul(step, sign), direction))
-    let delta = tf.sub(moved, center)
-    if (threat === 'l2') {
-      const norm = l2PerExample(delta as tf.Tensor4D)
-      delta = tf.mul(delta, tf.minimum(1, tf.div(eps, tf.add(norm, 1e-12))))
-    } else {
-      delta = tf.minimum(tf.maximum(delta, tf.neg(eps)), eps)
-    }
-    return tf.clipByValue(tf.add(center, delta), 0, 1) as tf.Tensor4D
-  })
+/** One projected step for every example: x + m·step·direction(g), projected around center and onto [0,1]. */
+function projectedStep(x: Float32Array, grad: Float32Array, options: LoopOptions, sign: number, eps: number[], step: number[]): Float32Array {
+  const { center, constraint } = options
+  const n = options.shape[0]
+  const per = x.length / n
+  const next = new Float32Array(x.length)
+  const direction = new Float64Array(per)
+  const delta = new Float64Array(per)
+  for (let i = 0; i < n; i++) {
+    const base = i * per
+    constraint.direction(grad.subarray(base, base + per), direction)
+    const move = sign * step[i]
+    for (let j = 0; j < per; j++) delta[j] = x[base + j] + move * direction[j] - center[base + j]
+    constraint.project(delta, eps[i])
+    for (let j = 0; j < per; j++) next[base + j] = Math.min(1, Math.max(0, center[base + j] + delta[j]))
+  }
+  return next
 }
 
-interface RunOutcome {
-  images: Float32Array
-  objective: number[]
-  flippedAt: (number | null)[]
-  success: boolean[]
-  telemetry: StepTelemetry[]
-  iterates: Iterate[]
-}
-
-async function singleRun(options: OptimizeOptions, start: Float32Array, record: boolean): Promise<RunOutcome> {
-  const { shape, steps, threat, useBest } = options
+export async function projectedGradientLoop(options: LoopOptions): Promise<LoopResult> {
+  const { shape, steps, useBest, model, center } = options
   const n = shape[0]
+  const per = center.length / n
   const sign = options.direction === 'ascend' ? 1 : -1
-  const epsArr = perExample(options.eps, n)
-  const stepArr = perExample(options.stepSize, n)
-  const center = tf.tensor4d(options.center, shape)
-  const eps = tf.tensor4d(epsArr, [n, 1, 1, 1])
-  const step = tf.tensor4d(stepArr, [n, 1, 1, 1])
-  let x = tf.tensor4d(start, shape)
-  let best: tf.Tensor4D | null = null
-  const bestObjective = new Array<number>(n).fill(NaN)
-  const flippedAt: (number | null)[] = new Array(n).fill(null)
-  const success = new Array<boolean>(n).fill(false)
+  const eps = perExample(options.eps, n)
+  const step = perExample(options.stepSize, n)
+  const rows = options.maxRowsPerPass ?? gradientBatchFor(shape[1], shape[2])
+  const keep = iterateSchedule(steps, options.record ? options.keepIterates : 0)
+  const best = useBest ? new Float32Array(center.length) : null
+  const objective = new Array<number>(n).fill(NaN)
+  const chosenStep = new Array<number>(n).fill(steps)
   const telemetry: StepTelemetry[] = []
   const iterates: Iterate[] = []
-  const keep = record ? iterateSchedule(steps, options.keepIterates) : new Set<number>()
-  const rowsPerPass = options.maxRowsPerPass ?? gradientBatchFor(shape[1], shape[2])
-  try {
-    for (let t = 0; t <= steps; t++) {
-      const current = x
-      let measured: { values: Float32Array; probs: Float32Array; deltaL2: Float32Array; deltaLinf: Float32Array; gradNorm: Float32Array; next: tf.Tensor4D | null } | null = null
-      tf.tidy(() => {
-        const r = batchedObjectiveGradient(options.model, current, options.objective, rowsPerPass)
-        const delta = tf.sub(current, center)
-        measured = {
-          values: r.values.dataSync() as Float32Array,
-          probs: tf.softmax(r.logits).dataSync() as Float32Array,
-          deltaL2: tf.reshape(l2PerExample(delta as tf.Tensor4D), [n]).dataSync() as Float32Array,
-          deltaLinf: tf.max(tf.abs(delta), [1, 2, 3]).dataSync() as Float32Array,
-          gradNorm: tf.reshape(l2PerExample(r.grad), [n]).dataSync() as Float32Array,
-          next: t < steps ? tf.keep(projectedStep(current, r.grad, center, threat, sign, step, eps)) : null
-        }
-      })
-      const { values, next, probs, deltaL2, deltaLinf, gradNorm } = measured!
-      const classes = probs.length / n
-      const top5 = Array.from({ length: n }, (_, i) => top5Of(probs, classes, i))
-      for (let i = 0; i < n; i++) {
-        if (flippedAt[i] === null && isSuccess(top5[i][0].index, i, options)) flippedAt[i] = t
-      }
-      if (useBest) {
-        const replace = Array.from(values, (v, i) => Number.isNaN(bestObjective[i]) || sign * v > sign * bestObjective[i])
-        if (replace.some(Boolean)) {
-          const mask = tf.tensor4d(replace.map((r) => (r ? 1 : 0)), [n, 1, 1, 1])
-          const updated: tf.Tensor4D = best ? tf.tidy(() => tf.where(tf.cast(tf.broadcastTo(mask, shape), 'bool'), current, best!)) : tf.clone(current)
-          mask.dispose()
-          best?.dispose()
-          best = updated
-          replace.forEach((r, i) => {
-            if (r) {
-              bestObjective[i] = values[i]
-              success[i] = isSuccess(top5[i][0].index, i, options)
-            }
-          })
-        }
-      } else if (t === steps) {
-        for (let i = 0; i < n; i++) {
-          bestObjective[i] = values[i]
-          success[i] = isSuccess(top5[i][0].index, i, options)
-        }
-      }
-      const entry: StepTelemetry = {
-        step: t,
-        loss: Array.from(values),
-        pTrue: options.trueClass ? options.trueClass.map((c, i) => probs[i * classes + c]) : [],
-        pTarget: options.targetClass !== null ? Array.from({ length: n }, (_, i) => probs[i * classes + options.targetClass!]) : [],
-        top5,
-        deltaL2: Array.from(deltaL2),
-        deltaLinf: Array.from(deltaLinf),
-        gradNorm: Array.from(gradNorm),
-        ...(options.reportActivation ? { activation: Array.from(values) } : {})
-      }
-      if (record) telemetry.push(entry)
-      if (keep.has(t)) iterates.push({ step: t, images: current.dataSync() as Float32Array })
-      if (next) {
-        x = next
-        current.dispose()
-      }
-      options.progress?.advance(1, entry)
-      options.onTelemetry?.(entry)
-      await checkpoint(options.signal)
-    }
-    const result = useBest && best ? best : x
-    return { images: Float32Array.from(result.dataSync()), objective: bestObjective, flippedAt, success, telemetry, iterates }
-  } finally {
-    center.dispose()
-    eps.dispose()
-    step.dispose()
-    x.dispose()
-    best?.dispose()
-  }
-}
-
-export async function optimize(options: OptimizeOptions): Promise<OptimizeResult> {
-  const n = options.shape[0]
-  const eps = perExample(options.eps, n)
-  const startOf = (run: number): Float32Array => {
-    const base = options.start ?? options.center
-    // restarts always start at random points (a second deterministic run would repeat the first)
-    if (options.randomStart || run > 0) return randomStart(base, options.shape, options.threat, eps, deriveSeed(options.seed, run))
-    return base
-  }
-  const first = await singleRun(options, startOf(0), true)
-  const images = first.images
-  const per = images.length / n
-  const flippedAt = first.flippedAt.slice()
-  const finalObjective = first.objective.slice()
-  const success = first.success.slice()
-  let runs = 1
-  for (let run = 1; run <= options.restarts && success.some((s) => !s); run++) {
-    const next = await singleRun(options, startOf(run), false)
-    runs++
+  let x = options.start ?? center
+  for (let t = 0; t <= steps; t++) {
+    const r = await objectiveGradient(model, x, n, options.objective, rows)
+    const classes = r.logits.length / n
+    const probs = softmaxRows(r.logits, classes)
+    const deltaL2: number[] = []
+    const deltaLinf: number[] = []
+    const gradNorm: number[] = []
     for (let i = 0; i < n; i++) {
-      if (!success[i] && next.success[i]) {
-        images.set(next.images.subarray(i * per, (i + 1) * per), i * per)
-        flippedAt[i] = next.flippedAt[i]
-        finalObjective[i] = next.objective[i]
-        success[i] = true
-      }
+      const d = deltaNorms(x, center, i * per, (i + 1) * per)
+      deltaL2.push(d.l2)
+      deltaLinf.push(d.linf)
+      let g = 0
+      for (let j = i * per; j < (i + 1) * per; j++) g += r.grad[j] * r.grad[j]
+      gradNorm.push(Math.sqrt(g))
     }
+    if (best) {
+      for (let i = 0; i < n; i++) {
+        const v = r.values[i]
+        if (Number.isNaN(objective[i]) || sign * v > sign * objective[i]) {
+          objective[i] = v
+          chosenStep[i] = t
+          best.set(x.subarray(i * per, (i + 1) * per), i * per)
+        }
+      }
+    } else if (t === steps) {
+      for (let i = 0; i < n; i++) objective[i] = r.values[i]
+    }
+    const entry: StepTelemetry = {
+      step: t,
+      loss: Array.from(r.values),
+      ...(options.annotate ? options.annotate(probs, r.values, classes) : { pTrue: [], pTarget: [] }),
+      top5: Array.from({ length: n }, (_, i) => top5Of(probs, classes, i)),
+      deltaL2,
+      deltaLinf,
+      gradNorm
+    }
+    if (options.record) telemetry.push(entry)
+    if (keep.has(t)) iterates.push({ step: t, images: Float32Array.from(x) })
+    if (t < steps) x = projectedStep(x, r.grad, options, sign, eps, step)
+    options.onStep?.(entry)
+    options.progress?.advance(1, entry)
+    await checkpoint(options.signal)
   }
-  return { images, telemetry: first.telemetry, iterates: first.iterates, flippedAt, finalObjective, runs }
+  return { images: best ?? Float32Array.from(x), objective, chosenStep, telemetry, iterates }
 }

@@ -1,35 +1,16 @@
 /** Forward pass → softmax probabilities, batched. */
-import * as tf from '@tensorflow/tfjs'
 import type { Predictions } from '../../shared/jobs'
-import type { LoadedModel } from './models/load'
+import type { DifferentiableClassifier } from './classifier'
+import { forwardInChunks, softmaxRows } from './gradient'
 
 /** Rows of at most this many images per forward pass (bounds the wasm heap). */
 export const PREDICT_BATCH = 32
 
-export function predict(model: LoadedModel, x: tf.Tensor4D): Predictions {
-  const n = x.shape[0]
-  const classes = model.classCount
-  const probabilities = new Float32Array(n * classes)
-  for (let start = 0; start < n; start += PREDICT_BATCH) {
-    const size = Math.min(PREDICT_BATCH, n - start)
-    const p = tf.tidy(() => {
-      const part = size === n ? x : tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1])
-      return tf.softmax(model.forward(part).logits)
-    })
-    probabilities.set(p.dataSync(), start * classes)
-    p.dispose()
-  }
-  return { probabilities, classes }
-}
-
-/** predict() on raw NHWC pixels (e.g. a result's Float32Array): the temporary tensor is always freed. */
-export function predictPixels(model: LoadedModel, data: Float32Array, shape: readonly [number, number, number, number]): Predictions {
-  const x = tf.tensor4d(data, [...shape] as [number, number, number, number])
-  try {
-    return predict(model, x)
-  } finally {
-    x.dispose()
-  }
+/** Class probabilities of NHWC pixels (e.g. a batch of images or a result's Float32Array). */
+export async function predictPixels(model: DifferentiableClassifier, data: Float32Array, shape: readonly [number, number, number, number]): Promise<Predictions> {
+  const classes = model.shape.numClasses
+  const { logits } = await forwardInChunks(model, data, shape[0], PREDICT_BATCH)
+  return { probabilities: softmaxRows(logits, classes), classes }
 }
 
 /** argmax per row of a row-major [n, classes] probability matrix. */

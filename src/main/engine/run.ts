@@ -16,7 +16,7 @@ export async function runMethod(model: LoadedModel, job: EngineJob, ctx: RunCont
   const { params } = job
   switch (params.method) {
     case 'predict': {
-      return { method: 'predict', predictions: predictPixels(model, job.images.data, job.images.shape) }
+      return { method: 'predict', predictions: await predictPixels(model.classifier, job.images.data, job.images.shape) }
     }
     case 'saliency':
       return runSaliency(model, job.images, params, ctx)

@@ -4,6 +4,11 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../../src/main/cli/main'
 import { writeRandomModel } from '../../../src/main/engine/models/random'
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
+import { torchRatios, torchTimings } from '../../../src/main/cli/bench-backends'
+
+const hasTorch = spawnSync(process.env.RL_PYTHON ?? '/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 
 const modelsDir = join(mkdtempSync(join(tmpdir(), 'rl-bench-test-')), 'models')
 beforeAll(async () => {
@@ -14,7 +19,7 @@ describe('bench (in process, tiny model)', () => {
   it('prints one JSON object with timings, target verdicts and a leak-free soak; asserts no timing', async () => {
     let stdout = ''
     let stderr = ''
-    const code = await runCli(['bench', '--quick', '--workers', '0', '--models-dir', modelsDir, '--soak', '9'], {
+    const code = await runCli(['bench', '--quick', '--workers', '0', '--models-dir', modelsDir, '--width', '0', '--no-torch', '--soak', '9'], {
       stdout: (t) => void (stdout += t),
       stderr: (t) => void (stderr += t)
     })
@@ -36,9 +41,45 @@ describe('bench (in process, tiny model)', () => {
     for (const name of ['smoothGrad50', 'pgd20', 'featureViz200']) expect(m.pool[name].error, name).toBeUndefined()
     expect(typeof m.targets.gradientForwardRatio.pass).toBe('boolean')
     expect(m.targets.thisModelIsTheTargetModel).toBe(false)
+    // every backend side by side: the gradient through the seam and the pool methods, on the same model
+    expect(Object.keys(m.backends).sort()).toEqual(['onnxruntime', 'wasm'])
+    for (const name of ['onnxruntime', 'wasm']) {
+      const b = m.backends[name]
+      expect(b.gradient.threads1.batch16.gradientMsPerImage, name).toBeGreaterThan(0)
+      expect(b.gradient.threads1.torchRatio, name).toBeNull() // --no-torch
+      for (const method of ['smoothGrad50', 'pgd20', 'featureViz200']) expect(b.pool[method].error, `${name} ${method}`).toBeUndefined()
+      expect(report.backends[name]).toMatchObject({ available: true, workerBackend: name })
+      expect(report.backends[name].peakRssMB).toBeGreaterThan(0)
+    }
+    expect(report.backends['tensorflow']).toMatchObject({ available: false }) // tfjs-node is not installed here
+    expect(m.onnxruntimeTargets.thisModelIsTheTargetModel).toBe(false)
+    expect(typeof m.onnxruntimeTargets.pgd20Ms.pass).toBe('boolean')
+    expect(m.torch).toEqual({ skipped: '--no-torch' })
     expect(report.soak.jobs).toBe(9)
     expect(report.soak.failures).toBeUndefined()
     expect(report.soak.numTensors.growth).toBe(0)
     expect(report.memory.peakRssMB).toBeGreaterThan(0)
+  }, 240_000)
+})
+
+describe('bench: the PyTorch reference', () => {
+  it.skipIf(!hasTorch)('times the same gradient in PyTorch (scripts/torch_gradient_bench.py) and gives ratios at the same thread count', () => {
+    const t = torchTimings(resolve(__dirname, '../../..'), join(modelsDir, 'bench-tiny'), 1, true)
+    expect(t).toMatchObject({ available: true, threads: 1 })
+    expect(t.batch1Ms).toBeGreaterThan(0)
+    expect(t.batch16MsPerImage).toBeCloseTo(t.batch16Ms! / 16, 2)
+    const ratios = torchRatios({ threads: 1, batch1: { forwardMs: 1, gradientMs: 2 * t.batch1Ms!, runs: 1 }, batch16: { forwardMs: 1, gradientMs: 16, gradientMsPerImage: t.batch16MsPerImage!, runs: 1 } }, t)
+    expect(ratios).toMatchObject({ batch1: 2, batch16PerImage: 1, torchThreads: 1 })
+  }, 120_000)
+
+  it('says why when there is no PyTorch', () => {
+    const prev = process.env.RL_PYTHON
+    process.env.RL_PYTHON = '/nonexistent/python3'
+    try {
+      expect(torchTimings(resolve(__dirname, '../../..'), join(modelsDir, 'bench-tiny'), 1, true)).toEqual({ available: false, reason: '/nonexistent/python3 not found' })
+    } finally {
+      if (prev === undefined) delete process.env.RL_PYTHON
+      else process.env.RL_PYTHON = prev
+    }
   })
 })

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createConv, type ConvSpec } from '../../../src/main/engine/ops/conv'
+import { createConv, type ConvSpec } from '../../../src/main/engine/backends/tfjs/ops/conv'
 import { Rng } from '../../../src/main/engine/rng'
 import { numTensors, relativeError, useBackend } from './helpers'
 

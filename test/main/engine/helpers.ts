@@ -28,7 +28,7 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 }
 
 export async function useBackend(name: 'cpu' | 'wasm'): Promise<void> {
-  const { selectBackend } = await import('../../../src/main/engine/backend')
+  const { selectBackend } = await import('../../../src/main/engine/backends/tfjs/runtime')
   await selectBackend([name])
 }
 

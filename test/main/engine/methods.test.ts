@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CancelledError, type Engine, type EngineJob } from '../../../src/main/engine/api'
 import { combinePartials, createEngine, finishSmoothGrad, writeRandomModel } from '../../../src/main/engine/index'
-import { randomStart } from '../../../src/main/engine/optimize'
+import { randomStart } from '../../../src/main/engine/attacks/pgd'
 import type { AttackParams, MethodParams, ResultFor } from '../../../src/shared/jobs'
 import { AttackParamsSchema } from '../../../src/shared/jobs'
 import { numTensors, randomImages, relativeError, signal, tempDir } from './helpers'

@@ -1,8 +1,11 @@
+import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TfjsClassifier, tfjsFactory } from '../../../src/main/engine/backends/tfjs/index'
+import { objectiveGradient, type BatchObjective } from '../../../src/main/engine/backends/tfjs/objective'
+import { objectiveGradient as chunkedGradient } from '../../../src/main/engine/gradient'
 import { LoadedModel } from '../../../src/main/engine/models/load'
 import { writeRandomModel } from '../../../src/main/engine/models/random'
-import { batchedObjectiveGradient, objectiveGradient, type BatchObjective } from '../../../src/main/engine/objectives'
 import { Rng } from '../../../src/main/engine/rng'
 import { numTensors, randomImages, relativeError, tempDir, useBackend } from './helpers'
 
@@ -24,10 +27,12 @@ const objectives: BatchObjective[] = [
   { kind: 'feature', indices: [5, 2], fakeRelu: true }
 ]
 
+const netOf = (model: LoadedModel): TfjsClassifier['net'] => (model.classifier as TfjsClassifier).net
+
 function gradientOf(model: LoadedModel, images: Float32Array, size: number, objective: BatchObjective, reference: boolean): Float32Array {
   return tf.tidy(() => {
     const x = tf.tensor4d(images, [2, size, size, 3])
-    return objectiveGradient(model, x, objective, reference).grad.dataSync() as Float32Array
+    return objectiveGradient(netOf(model), x, objective, reference).grad.dataSync() as Float32Array
   })
 }
 
@@ -38,7 +43,7 @@ describe('whole-network input gradients: fast path vs plain tf.grad of an unfuse
     await useBackend('cpu')
     for (const [i, n] of nets.entries()) {
       const { dir } = await writeRandomModel(tmp.dir, { id: `net${i}`, architecture: n.architecture, width: n.width, inputSize: n.size, seed: i + 10 })
-      models.push(await LoadedModel.load(dir)) // warm-up prepares the backward filters (kept)
+      models.push(await LoadedModel.load(dir, tfjsFactory('cpu'))) // warm-up prepares the backward filters (kept)
     }
   })
   afterAll(() => models.forEach((m) => m.dispose()))
@@ -79,7 +84,7 @@ describe('whole-network input gradients: fast path vs plain tf.grad of an unfuse
     // find a representation coordinate that is 0 (dead after the last ReLU) for image 0
     const model = models[0]
     const images = randomImages(2, 32, 100).data
-    const features = tf.tidy(() => model.forward(tf.tensor4d(images, [2, 32, 32, 3])).features.dataSync() as Float32Array)
+    const features = tf.tidy(() => netOf(model).forward(tf.tensor4d(images, [2, 32, 32, 3])).features.dataSync() as Float32Array)
     const size = model.representationSize
     const dead = Array.from({ length: size }, (_, k) => k).find((k) => features[k] === 0 && features[size + k] === 0)
     expect(dead, 'a dead unit exists in this random net').toBeDefined()
@@ -91,28 +96,37 @@ describe('whole-network input gradients: fast path vs plain tf.grad of an unfuse
 })
 
 describe('chunked gradients', () => {
-  it('batchedObjectiveGradient over 1-row chunks gives the same values, gradients and logits as one pass', async () => {
+  it('the engine\'s objectiveGradient over 1-row chunks gives the same values, gradients, logits and features as one pass', async () => {
     await useBackend('wasm')
     const { dir } = await writeRandomModel(tmp.dir, { id: 'chunks', width: 4, seed: 8 })
-    const model = await LoadedModel.load(dir)
+    const model = await LoadedModel.load(dir, tfjsFactory('wasm'))
     try {
       const images = randomImages(3, 32, 4).data
       const objective: BatchObjective = { kind: 'crossEntropy', indices: [1, 5, 9] }
       const before = numTensors()
-      const [whole, chunked] = [1000, 1].map((rows) =>
-        tf.tidy(() => {
-          const r = batchedObjectiveGradient(model, tf.tensor4d(images, [3, 32, 32, 3]), objective, rows)
-          return { grad: r.grad.dataSync() as Float32Array, values: r.values.dataSync() as Float32Array, logits: r.logits.dataSync() as Float32Array }
-        })
-      )
+      const whole = await chunkedGradient(model.classifier, images, 3, objective, 1000)
+      const chunked = await chunkedGradient(model.classifier, images, 3, objective, 1)
       expect(numTensors()).toBe(before)
       expect(chunked.grad.length).toBe(whole.grad.length)
       expect(relativeError(chunked.grad, whole.grad)).toBeLessThanOrEqual(1e-5)
       expect(relativeError(chunked.values, whole.values)).toBeLessThanOrEqual(1e-5)
       expect(relativeError(chunked.logits, whole.logits)).toBeLessThanOrEqual(1e-5)
+      expect(relativeError(chunked.features, whole.features)).toBeLessThanOrEqual(1e-5)
     } finally {
       model.dispose()
       await useBackend('cpu')
+    }
+  })
+
+  it('an out-of-range class or a wrong index count is refused before the backend runs', async () => {
+    await useBackend('cpu')
+    const model = await LoadedModel.load(join(tmp.dir, 'chunks'), tfjsFactory('cpu'), { warmUp: false })
+    try {
+      const images = randomImages(2, 32, 4).data
+      await expect(chunkedGradient(model.classifier, images, 2, { kind: 'logit', indices: [1, 10] }, 16)).rejects.toThrow('class 10 is out of range [0, 10)')
+      await expect(chunkedGradient(model.classifier, images, 2, { kind: 'feature', indices: [1] }, 16)).rejects.toThrow('objective has 1 indices for a batch of 2')
+    } finally {
+      model.dispose()
     }
   })
 })
@@ -121,13 +135,13 @@ describe('central finite differences on a tiny net (cpu)', () => {
   it('per-pixel central differences match the analytic gradient (≤ 2e-3 of max |g|) for CE and logit', async () => {
     await useBackend('cpu')
     const { dir } = await writeRandomModel(tmp.dir, { id: 'fd', width: 4, seed: 5, inputSize: 8 })
-    const model = await LoadedModel.load(dir, { warmUp: false })
+    const model = await LoadedModel.load(dir, tfjsFactory('cpu'), { warmUp: false })
     try {
       const images = randomImages(1, 8, 7).data
       for (const objective of [{ kind: 'crossEntropy', indices: [2] }, { kind: 'logit', indices: [2] }] as BatchObjective[]) {
         const at = (data: Float32Array): tf.Tensor4D => tf.tensor4d(data, [1, 8, 8, 3])
-        const grad = tf.tidy(() => objectiveGradient(model, at(images), objective).grad.dataSync() as Float32Array)
-        const value = (data: Float32Array): number => tf.tidy(() => objectiveGradient(model, at(data), objective).values.dataSync()[0])
+        const grad = tf.tidy(() => objectiveGradient(netOf(model), at(images), objective).grad.dataSync() as Float32Array)
+        const value = (data: Float32Array): number => tf.tidy(() => objectiveGradient(netOf(model), at(data), objective).values.dataSync()[0])
         const largest = Math.max(...grad.map(Math.abs))
         expect(largest).toBeGreaterThan(0)
         const h = 1e-3 // single-pixel steps: few ReLU kinks crossed; float32 round-off ≈ 1e-4 of the value

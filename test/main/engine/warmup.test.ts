@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { writeRandomModel } from '../../../src/main/engine/index'
 import { gradientBatchFor } from '../../../src/main/engine/batching'
+import { TfjsClassifier, tfjsFactory } from '../../../src/main/engine/backends/tfjs/index'
+import { objectiveGradient } from '../../../src/main/engine/backends/tfjs/objective'
 import { LoadedModel } from '../../../src/main/engine/models/load'
-import { objectiveGradient } from '../../../src/main/engine/objectives'
 import { numTensors, randomImages, tempDir, useBackend } from './helpers'
 
 const tmp = tempDir()
@@ -17,7 +18,8 @@ beforeAll(async () => {
 afterAll(() => tmp.remove())
 
 it('loading a model grows the wasm heap for the largest gradient batch, so a full-batch job does not grow it again', async () => {
-  const model = await LoadedModel.load(join(tmp.dir, 'w32'))
+  const model = await LoadedModel.load(join(tmp.dir, 'w32'), tfjsFactory('wasm'))
+  const classifier = model.classifier as TfjsClassifier
   try {
     const heapAfterLoad = wasmHeapBytes()
     const tensorsAfterLoad = numTensors()
@@ -26,7 +28,7 @@ it('loading a model grows the wasm heap for the largest gradient batch, so a ful
     const images = randomImages(batch, 32, 5)
     tf.tidy(() => {
       const x = tf.tensor4d(images.data, images.shape)
-      objectiveGradient(model, x, { kind: 'crossEntropy', indices: new Array<number>(batch).fill(2) }).grad.dataSync()
+      objectiveGradient(classifier.net, x, { kind: 'crossEntropy', indices: new Array<number>(batch).fill(2) }).grad.dataSync()
     })
     expect(wasmHeapBytes(), 'the first batch-16 gradient grew the wasm heap').toBe(heapAfterLoad)
     expect(numTensors()).toBe(tensorsAfterLoad)

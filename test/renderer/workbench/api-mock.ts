@@ -22,7 +22,7 @@ export function installApiMock(answers: ApiMock['answers'] = {}): ApiMock {
       'settings:set': defaultSettings(),
       'settings:reset': defaultSettings(),
       'samples:list': [],
-      'app:info': { version: '0.0.0', mode: 'test', backend: 'cpu', workers: 2, threads: 1, platform: 'linux' },
+      'app:info': { version: '0.0.0', mode: 'test', backend: 'cpu', backendNotices: [], workers: 2, threads: 1, platform: 'linux' },
       'models:list': [],
       ...answers
     },

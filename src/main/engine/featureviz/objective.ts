@@ -1,5 +1,5 @@
 /** Feature-visualization objectives (lucent-style split: objective / parameterization / transforms). */
-import type { BatchObjective } from '../objectives'
+import type { BatchObjective } from '../classifier'
 
 /** Ascend on representation coordinate `feature` for every image of the batch (optionally with fake-ReLU). */
 export function featureObjective(feature: number, batch: number, fakeRelu: boolean): BatchObjective {

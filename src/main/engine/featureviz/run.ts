@@ -2,8 +2,9 @@
 import type { FeatureVizParams, FeatureVizResult } from '../../../shared/jobs'
 import type { ImageBatch } from '../../../shared/images'
 import type { RunContext } from '../api'
+import { L2_BALL } from '../constraints'
 import type { LoadedModel } from '../models/load'
-import { optimize } from '../optimize'
+import { projectedGradientLoop } from '../optimize'
 import { predictPixels } from '../predict'
 import { ProgressTracker } from '../progress'
 import { featureObjective } from './objective'
@@ -16,28 +17,24 @@ export async function runFeatureViz(model: LoadedModel, images: ImageBatch, para
   }
   const start = pixelStart(params.start, images.data, images.shape, params.noiseSigma, params.seed)
   const progress = new ProgressTracker(params.steps + 1, ctx.onProgress)
-  const out = await optimize({
-    model,
+  const out = await projectedGradientLoop({
+    model: model.classifier,
     center: start,
     shape: images.shape,
     objective: featureObjective(params.feature, n, params.fakeRelu),
     direction: 'ascend',
-    threat: 'l2',
+    constraint: L2_BALL,
     eps: params.eps,
     stepSize: params.stepSize,
     steps: params.steps,
-    randomStart: false,
-    restarts: 0,
     useBest: false,
     keepIterates: params.keepIterates,
-    seed: params.seed,
-    trueClass: null,
-    targetClass: null,
-    reportActivation: true,
+    record: true,
+    annotate: (_probs, values) => ({ pTrue: [], pTarget: [], activation: Array.from(values) }),
     signal: ctx.signal,
     progress
   })
-  const after = predictPixels(model, out.images, images.shape)
+  const after = await predictPixels(model.classifier, out.images, images.shape)
   const first = out.telemetry[0]
   return {
     method: 'featureViz',
@@ -45,7 +42,7 @@ export async function runFeatureViz(model: LoadedModel, images: ImageBatch, para
     shape: images.shape,
     feature: params.feature,
     activationStart: first.activation ?? first.loss,
-    activationEnd: out.finalObjective,
+    activationEnd: out.objective,
     after,
     telemetry: out.telemetry,
     iterates: out.iterates

@@ -4,7 +4,16 @@
  * into a network, the random-model writer fills it with random numbers.
  */
 import type { ModelSpec } from '../../../shared/model-format'
-import type { ConvSpec } from '../ops/conv'
+
+/** A conv's geometry (PyTorch padding: `pad` on every side) and whether a ReLU is fused after it. */
+export interface ConvSpec {
+  kernel: number
+  stride: number
+  pad: number
+  cin: number
+  cout: number
+  relu: boolean
+}
 
 export type ArchitectureName = ModelSpec['architecture']['name']
 

@@ -1,32 +1,26 @@
 /**
- * A loaded model: spec + network + weight hash. Loading builds every layer's long-lived tensors; the warm-up
- * gradient prepares every conv's backward filters (and XNNPACK's packed weights) for the model's input size, so
- * the first user-visible gradient is not slower.
+ * A loaded model: spec + weight hash + its classifier on the engine's backend (the model seam, classifier.ts). Loading
+ * reads and validates the folder (format.ts) and lets the backend build the network; the backend's warm-up prepares
+ * it for the largest batch the methods send (gradientBatchFor), so the first user-visible gradient is not slower.
  */
-import * as tf from '@tensorflow/tfjs'
 import type { ModelSpec } from '../../../shared/model-format'
 import { gradientBatchFor } from '../batching'
-import { objectiveGradient, type Differentiable } from '../objectives'
+import type { ClassifierFactory, DifferentiableClassifier } from '../classifier'
 import { readModelFiles } from './format'
-import { networkLayout } from './layout'
-import { ResNet, type ForwardOptions, type ForwardOutput } from './resnet'
 
-export class LoadedModel implements Differentiable {
+export class LoadedModel {
   private constructor(
     readonly spec: ModelSpec,
-    readonly net: ResNet,
+    readonly classifier: DifferentiableClassifier,
     readonly weightsSha256: string,
     readonly sizeBytes: number
   ) {}
 
-  static async load(dir: string, options: { warmUp?: boolean } = {}): Promise<LoadedModel> {
+  static async load(dir: string, backend: ClassifierFactory, options: { warmUp?: boolean } = {}): Promise<LoadedModel> {
     const files = await readModelFiles(dir)
     const { spec } = files
-    const layout = networkLayout(spec.architecture.name, spec.architecture.width, spec.classes.length)
-    const net = new ResNet(layout, files.weights, { mean: spec.input.mean, std: spec.input.std })
-    const model = new LoadedModel(spec, net, files.weightsSha256, files.sizeBytes)
-    if (options.warmUp !== false) model.warmUp()
-    return model
+    const classifier = await backend.create(files, { maxBatch: gradientBatchFor(spec.input.height, spec.input.width), warmUp: options.warmUp !== false })
+    return new LoadedModel(spec, classifier, files.weightsSha256, files.sizeBytes)
   }
 
   get id(): string {
@@ -38,27 +32,7 @@ export class LoadedModel implements Differentiable {
   }
 
   get representationSize(): number {
-    return this.net.layout.representationSize
-  }
-
-  forward(x: tf.Tensor4D, options?: ForwardOptions): ForwardOutput {
-    return this.net.forward(x, options)
-  }
-
-  /**
-   * One gradient at the model's input size and the largest batch the methods send through it (gradientBatchFor).
-   * The full batch matters as much as the filters: its tape grows the wasm heap, which never shrinks, and growing it
-   * inside a user's first SmoothGrad made that job's first batch-16 pass 2.6 s instead of 1.1 s (width-64 CIFAR
-   * ResNet-18, one thread). Paying it here, at load, keeps every job at its steady speed.
-   */
-  warmUp(): void {
-    tf.tidy(() => {
-      const { height, width } = this.spec.input
-      const batch = gradientBatchFor(height, width)
-      const x = tf.fill([batch, height, width, 3], 0.5) as tf.Tensor4D
-      const g = objectiveGradient(this, x, { kind: 'logit', indices: new Array<number>(batch).fill(0) })
-      g.grad.dataSync()
-    })
+    return this.classifier.shape.representationSize
   }
 
   /** Throws unless the batch has the model's input size. */
@@ -70,6 +44,6 @@ export class LoadedModel implements Differentiable {
   }
 
   dispose(): void {
-    this.net.dispose()
+    this.classifier.dispose()
   }
 }

@@ -37,8 +37,8 @@ export interface RandomModel {
   weightsSha256: string
 }
 
-/** Writes `${modelsDir}/${options.id}/model.json` + `weights.bin` and returns the folder. */
-export async function writeRandomModel(modelsDir: string, options: RandomModelOptions): Promise<RandomModel> {
+/** A random model in memory: the spec (as model.json would hold it) and its weights by name, plus the bytes of weights.bin. */
+export function randomModelWeights(options: RandomModelOptions): { spec: ModelSpec; weights: Map<string, Float32Array>; bytes: Buffer; weightsSha256: string } {
   const architecture = options.architecture ?? 'resnet18-cifar'
   const width = options.width ?? 4
   const classes = options.classes ?? CIFAR10_CLASSES
@@ -78,6 +78,12 @@ export async function writeRandomModel(modelsDir: string, options: RandomModelOp
     ...(options.withSha256 === false ? {} : { weightsSha256 }),
     weightsManifest: [{ paths: ['weights.bin'], weights: entries.map((e) => ({ name: e.name, shape: e.shape, dtype: 'float32' as const })) }]
   }
+  return { spec, weights: new Map(entries.map((e, i) => [e.name, arrays[i]])), bytes, weightsSha256 }
+}
+
+/** Writes `${modelsDir}/${options.id}/model.json` + `weights.bin` and returns the folder. */
+export async function writeRandomModel(modelsDir: string, options: RandomModelOptions): Promise<RandomModel> {
+  const { spec, bytes, weightsSha256 } = randomModelWeights(options)
   const dir = join(modelsDir, options.id)
   await mkdir(dir, { recursive: true })
   await writeFile(join(dir, 'weights.bin'), bytes)

@@ -2,9 +2,9 @@
  * Gradient saliency (science.md §0): the loss gradient ∇ₓ CE(f(x), y) (the lab, PGD) or the class-score gradient
  * ∇ₓ f_y(x) (Simonyan, SmoothGrad, Captum Saliency), per example, for any class y.
  */
-import * as tf from '@tensorflow/tfjs'
 import { gradientBatchFor } from '../batching'
-import { batchedObjectiveGradient, objectiveGradient, type BatchObjective, type Differentiable } from '../objectives'
+import type { BatchObjective, DifferentiableClassifier } from '../classifier'
+import { objectiveGradient } from '../gradient'
 
 export type GradientKind = 'loss' | 'score'
 
@@ -12,16 +12,18 @@ export function gradientObjective(kind: GradientKind, classes: number[]): BatchO
   return { kind: kind === 'loss' ? 'crossEntropy' : 'logit', indices: classes }
 }
 
-/** A gradient function: a batch of inputs that all belong to image `image` → their gradients (same shape). */
-export type GradientFn = (x: tf.Tensor4D, image: number) => tf.Tensor4D
+/** A gradient function: `count` NHWC inputs that all belong to image `image` → their gradients (same layout). */
+export type GradientFn = (x: Float32Array, count: number, image: number) => Promise<Float32Array>
 
 /** The saliency gradient for image `image`'s class (rows of x are copies/noisy versions of that image). */
-export function saliencyGradientFn(model: Differentiable, kind: GradientKind, classes: number[]): GradientFn {
-  return (x, image) => objectiveGradient(model, x, gradientObjective(kind, new Array<number>(x.shape[0]).fill(classes[image]))).grad
+export function saliencyGradientFn(model: DifferentiableClassifier, kind: GradientKind, classes: number[]): GradientFn {
+  const { height, width } = model.shape
+  const rows = gradientBatchFor(height, width)
+  return async (x, count, image) => (await objectiveGradient(model, x, count, gradientObjective(kind, new Array<number>(count).fill(classes[image])), rows)).grad
 }
 
 /** Raw gradient maps for a batch (one class per image). Returns NHWC values. */
-export function saliencyMaps(model: Differentiable, images: tf.Tensor4D, kind: GradientKind, classes: number[]): Float32Array {
-  const rows = gradientBatchFor(images.shape[1], images.shape[2])
-  return tf.tidy(() => batchedObjectiveGradient(model, images, gradientObjective(kind, classes), rows).grad.dataSync() as Float32Array)
+export async function saliencyMaps(model: DifferentiableClassifier, images: Float32Array, batch: number, kind: GradientKind, classes: number[]): Promise<Float32Array> {
+  const { height, width } = model.shape
+  return (await objectiveGradient(model, images, batch, gradientObjective(kind, classes), gradientBatchFor(height, width))).grad
 }

@@ -1,5 +1,4 @@
 /** The saliency job: plain gradient or a SmoothGrad variant, with class null = each image's top-1 prediction. */
-import * as tf from '@tensorflow/tfjs'
 import type { SaliencyParams, SaliencyResult } from '../../../shared/jobs'
 import type { ImageBatch } from '../../../shared/images'
 import type { RunContext } from '../api'
@@ -9,20 +8,20 @@ import { checkpoint, ProgressTracker } from '../progress'
 import { saliencyGradientFn, saliencyMaps } from './gradient'
 import { combinePartials, finishSmoothGrad, smoothGradPartial, type SmoothGradPartial } from './smoothgrad'
 
-function classesFor(model: LoadedModel, images: ImageBatch, params: SaliencyParams): { classIndex: number[]; predictions: SaliencyResult['predictions'] } {
+async function classesFor(model: LoadedModel, images: ImageBatch, params: SaliencyParams): Promise<{ classIndex: number[]; predictions: SaliencyResult['predictions'] }> {
   if (params.classIndex !== null && params.classIndex >= model.classCount) {
     throw new Error(`class ${params.classIndex} is out of range: model ${model.id} has ${model.classCount} classes`)
   }
-  const predictions = predictPixels(model, images.data, images.shape)
+  const predictions = await predictPixels(model.classifier, images.data, images.shape)
   return { classIndex: params.classIndex === null ? top1(predictions) : new Array<number>(images.shape[0]).fill(params.classIndex), predictions }
 }
 
 /** Partial SmoothGrad sums over samples [start, end) — for spreading one job's samples over several workers. */
 export async function saliencyPartial(model: LoadedModel, images: ImageBatch, params: SaliencyParams, range: { start: number; end: number }, ctx: RunContext): Promise<SmoothGradPartial> {
   if (params.smoothing.kind === 'none') throw new Error('partial sums need a SmoothGrad variant')
-  const { classIndex } = classesFor(model, images, params)
+  const { classIndex } = await classesFor(model, images, params)
   const progress = new ProgressTracker(images.shape[0] * (range.end - range.start), ctx.onProgress)
-  return smoothGradPartial(images.data, images.shape, saliencyGradientFn(model, params.gradient, classIndex), {
+  return smoothGradPartial(images.data, images.shape, saliencyGradientFn(model.classifier, params.gradient, classIndex), {
     sigma: params.smoothing.sigma,
     clipNoisy: params.smoothing.clipNoisy,
     seed: params.seed,
@@ -34,23 +33,18 @@ export async function saliencyPartial(model: LoadedModel, images: ImageBatch, pa
 }
 
 export async function runSaliency(model: LoadedModel, images: ImageBatch, params: SaliencyParams, ctx: RunContext): Promise<SaliencyResult> {
-  const { classIndex, predictions } = classesFor(model, images, params)
+  const { classIndex, predictions } = await classesFor(model, images, params)
   const n = images.shape[0]
   const base = { method: 'saliency' as const, shape: images.shape, classIndex, predictions }
   const { smoothing } = params
   if (smoothing.kind === 'none') {
-    const x = tf.tensor4d(images.data, images.shape)
-    try {
-      const maps = saliencyMaps(model, x, params.gradient, classIndex)
-      ctx.onProgress({ step: 1, totalSteps: 1, etaMs: 0 })
-      await checkpoint(ctx.signal)
-      return { ...base, maps, sigmaAbsolute: new Array<number>(n).fill(0), outOfRangeFraction: 0 }
-    } finally {
-      x.dispose()
-    }
+    const maps = await saliencyMaps(model.classifier, images.data, n, params.gradient, classIndex)
+    ctx.onProgress({ step: 1, totalSteps: 1, etaMs: 0 })
+    await checkpoint(ctx.signal)
+    return { ...base, maps, sigmaAbsolute: new Array<number>(n).fill(0), outOfRangeFraction: 0 }
   }
   const progress = new ProgressTracker(n * smoothing.samples, ctx.onProgress)
-  const partial = await smoothGradPartial(images.data, images.shape, saliencyGradientFn(model, params.gradient, classIndex), {
+  const partial = await smoothGradPartial(images.data, images.shape, saliencyGradientFn(model.classifier, params.gradient, classIndex), {
     sigma: smoothing.sigma,
     clipNoisy: smoothing.clipNoisy,
     seed: params.seed,

@@ -4,7 +4,6 @@
  * the image. Noise of sample s for image i comes from its own seeded stream (seed, s, i), so any split of the
  * samples into sub-ranges (over workers) gives the same noise, and partial sums combine exactly.
  */
-import * as tf from '@tensorflow/tfjs'
 import { checkpoint, type ProgressTracker } from '../progress'
 import { gradientBatchFor } from '../batching'
 import { deriveSeed, Rng } from '../rng'
@@ -72,14 +71,15 @@ export async function smoothGradPartial(images: Float32Array, shape: [number, nu
         }
       }
       noisyValues += count * per
-      const [s1, s2] = tf.tidy(() => {
-        const g = gradient(tf.tensor4d(noisy, [count, h, w, c]), i)
-        return [tf.sum(g, 0).dataSync() as Float32Array, tf.sum(tf.square(g), 0).dataSync() as Float32Array]
-      })
+      const g = await gradient(noisy, count, i)
       const base = i * per
-      for (let j = 0; j < per; j++) {
-        sum[base + j] += s1[j]
-        sumSquares[base + j] += s2[j]
+      for (let k = 0; k < count; k++) {
+        const row = k * per
+        for (let j = 0; j < per; j++) {
+          const v = g[row + j]
+          sum[base + j] += v
+          sumSquares[base + j] += v * v
+        }
       }
       options.progress?.advance(count)
       await checkpoint(options.signal)

@@ -10,15 +10,9 @@
  * Padding is PyTorch's: explicit and symmetric (`pad` on every side), never TF 'same'.
  */
 import * as tf from '@tensorflow/tfjs'
+import type { ConvSpec } from '../../../models/layout'
 
-export interface ConvSpec {
-  kernel: number
-  stride: number
-  pad: number
-  cin: number
-  cout: number
-  relu: boolean
-}
+export type { ConvSpec }
 
 /** One phase r of a strided correlation along one axis: dx[s·m + r] = Σ_{j < taps} dy[m + a − j]·w[s·j + b]. */
 export interface Phase1d {

@@ -1,27 +1,13 @@
 /**
- * Objectives as data (src/shared/objectives.ts) turned into per-example tensors, and THE gradient primitive every
- * method uses: the per-example objective values, the logits and ∇ₓ Σ_b value_b in one forward + backward pass.
+ * The TF.js side of DifferentiableClassifier.gradient: objectives as data (classifier.ts BatchObjective) turned into
+ * per-example tensors, and the per-example values, logits, features and ∇ₓ Σ_b value_b in one forward + backward pass.
  * Class and unit selection use one-hot masks, never gather (its gradient needs a kernel wasm lacks).
  */
 import * as tf from '@tensorflow/tfjs'
-import type { Objective } from '../../shared/objectives'
-import type { ForwardOptions, ForwardOutput } from './models/resnet'
+import type { BatchObjective } from '../../classifier'
+import type { ForwardOptions, ForwardOutput } from './resnet'
 
-/** An objective with one class / unit index per example of the batch. */
-export interface BatchObjective {
-  kind: Objective['kind']
-  indices: number[]
-  fakeRelu?: boolean
-}
-
-export function toBatchObjective(objective: Objective, batch: number): BatchObjective {
-  const index = objective.kind === 'crossEntropy' ? objective.label : objective.index
-  return {
-    kind: objective.kind,
-    indices: new Array<number>(batch).fill(index),
-    ...(objective.kind === 'feature' && objective.fakeRelu ? { fakeRelu: true } : {})
-  }
-}
+export type { BatchObjective }
 
 /** The objective per example, shape [batch]. */
 export function objectiveValues(out: ForwardOutput, objective: BatchObjective): tf.Tensor1D {
@@ -78,25 +64,4 @@ export function objectiveGradient(net: Differentiable, x: tf.Tensor4D, objective
   k.logits.dispose()
   k.features.dispose()
   return result
-}
-
-/**
- * objectiveGradient over row chunks of at most `maxRows` images, concatenated: the same numbers, but the gradient
- * tape (the memory-hungry part) only ever holds one chunk. Call inside tf.tidy.
- */
-export function batchedObjectiveGradient(net: Differentiable, x: tf.Tensor4D, objective: BatchObjective, maxRows: number): ObjectiveGradient {
-  const n = x.shape[0]
-  if (n <= maxRows) return objectiveGradient(net, x, objective)
-  const parts: ObjectiveGradient[] = []
-  for (let start = 0; start < n; start += maxRows) {
-    const rows = Math.min(maxRows, n - start)
-    const part = tf.slice(x, [start, 0, 0, 0], [rows, -1, -1, -1])
-    parts.push(objectiveGradient(net, part, { ...objective, indices: objective.indices.slice(start, start + rows) }))
-  }
-  return {
-    values: tf.concat(parts.map((p) => p.values)),
-    grad: tf.concat(parts.map((p) => p.grad)),
-    logits: tf.concat(parts.map((p) => p.logits)),
-    features: tf.concat(parts.map((p) => p.features))
-  }
 }

@@ -1,5 +1,5 @@
 /**
- * Backend selection: tfjs-node-gpu > tfjs-node > wasm > cpu (architecture.md). The native bindings are optional
+ * Starting a TF.js backend in this thread: tfjs-node-gpu, tfjs-node, wasm, cpu (architecture.md). The native bindings are optional
  * and NOT dependencies of this project: they are loaded with a dynamic import of a computed name (so no bundler
  * tries to resolve them) and skipped when absent. wasm loads its binaries from node_modules (toolchain.md §6) and
  * gets the MaxPoolGrad fix (engine-notes.md §4.1).
@@ -10,10 +10,13 @@ import os from 'node:os'
 import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
-import type { BackendName } from './api'
 import { installWasmMaxPoolGradFix } from './ops/maxpool-grad'
 
-export const DEFAULT_BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
+/** The engine's names of the TF.js backends (api.ts BackendName). */
+export type TfjsBackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
+type BackendName = TfjsBackendName
+
+export const TFJS_BACKENDS: TfjsBackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
 
 /** The tfjs backend name registered for each of ours. */
 const TFJS_NAME: Record<BackendName, string> = {
@@ -120,11 +123,20 @@ async function activate(name: BackendName): Promise<boolean> {
   }
 }
 
+/** Activates TF.js backend `name` in this thread; throws with the reason when it cannot be started. */
+export async function startTfjsBackend(name: BackendName, threads = 1): Promise<void> {
+  if (!(await tryBackend(name, threads))) {
+    const pkg = NATIVE_PACKAGE[name]
+    throw new Error(pkg ? `${pkg} is not installed or did not start` : `TensorFlow.js backend ${name} did not start`)
+  }
+}
+
 /**
- * Activates the first backend of `order` that works and returns its name. `threads` > 1 asks for threaded wasm
- * (only honoured by the first wasm initialisation in a thread; falls back to single-threaded if enabling throws).
+ * Activates the first TF.js backend of `order` that works and returns its name (tests and the bench switch the
+ * active TF.js backend with this; the engine selects through backends/registry.ts). `threads` > 1 asks for threaded
+ * wasm (only honoured by the first wasm initialisation in a thread; falls back to single-threaded if enabling throws).
  */
-export async function selectBackend(order: BackendName[] = DEFAULT_BACKENDS, threads = 1): Promise<BackendName> {
+export async function selectBackend(order: BackendName[] = TFJS_BACKENDS, threads = 1): Promise<BackendName> {
   const tried: string[] = []
   for (const name of order) {
     if (await tryBackend(name, threads)) return name

@@ -7,8 +7,8 @@
  * reference one of plain unfused tf ops that tf.grad can differentiate, used to verify the fast one.
  */
 import * as tf from '@tensorflow/tfjs'
-import { createConv, type Conv } from '../ops/conv'
-import { allConvs, type NetworkLayout } from './layout'
+import { allConvs, type NetworkLayout } from '../../models/layout'
+import { createConv, type Conv } from './ops/conv'
 
 export interface ForwardOptions {
   /** The last block's ReLU is the identity in the backward pass (MadryLab fake_relu). */
