@@ -9,9 +9,9 @@ import {
   sideBySideRequests,
   telemetryAt,
   telemetrySeries,
-  top1,
   flipText
 } from '../../../src/renderer/src/state/attack.svelte'
+import { top1 } from '../../../src/renderer/src/lib/predictions'
 import { LinkedParams, classByName, epsHint, labScale } from '../../../src/renderer/src/views/attack/linked.svelte'
 import { fakeModel } from './fixtures'
 

@@ -79,49 +79,8 @@ export class LinkedParams<P extends object> {
   }
 }
 
-// ───────────────────────── ε scales (science.md §8) ─────────────────────────
-
-/** The lab's defaults are for 224×224 inputs. */
-export const LAB_SIDE = 224
-
-/** Number of input values d = 3·H·W. */
-export const inputDims = (model: Pick<ModelInfo, 'input'>): number => 3 * model.input.height * model.input.width
-
-/**
- * RMS-preserving factor carrying a 224² ε or step to this model's input size: √(d / d₂₂₄).
- * 32×32 → 1/7 (science.md §8).
- */
-export function labScale(model: Pick<ModelInfo, 'input'> | undefined): number {
-  if (!model) return 1
-  return Math.sqrt(inputDims(model) / (3 * LAB_SIDE * LAB_SIDE))
-}
-
-/** The threat models as radio choices. */
-export const THREAT_CHOICES: readonly { value: 'l2' | 'linf'; text: string }[] = [
-  { value: 'l2', text: 'L2' },
-  { value: 'linf', text: 'L∞' }
-]
-
-/** Per-value RMS change of an L2 perturbation of norm ε: ε/√d. */
-export const rmsPerValue = (eps: number, model: Pick<ModelInfo, 'input'>): number => eps / Math.sqrt(inputDims(model))
-
-/** "ε 0.18 → RMS 0.0032 per value (0.82/255)" style text for a slider. */
-export function epsHint(eps: number, threat: 'l2' | 'linf', model: Pick<ModelInfo, 'input'> | undefined): string {
-  if (!model) return ''
-  if (threat === 'linf') return `${fmt(eps * 255)}/255 per value; L2 up to ${fmt(eps * Math.sqrt(inputDims(model)))}`
-  const rms = rmsPerValue(eps, model)
-  const inactive = eps >= Math.sqrt(inputDims(model)) ? ' — ball inactive (ε ≥ √d)' : ''
-  return `RMS ${fmt(rms)} per value (${fmt(rms * 255)}/255)${inactive}`
-}
-
-/** Short human number: 3 significant digits, no exponent for ordinary magnitudes. */
-export function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v)
-  if (v === 0) return '0'
-  const a = Math.abs(v)
-  if (a >= 1000 || a < 1e-3) return v.toExponential(2)
-  return String(Number(v.toPrecision(3)))
-}
+export { LAB_SIDE, inputDims, labScale, THREAT_CHOICES, rmsPerValue, epsHint } from '../../lib/eps'
+export { fmt } from '../../lib/format'
 
 /** A model's class index by preferred names (first match, case-insensitive), else the fallback index if valid, else 0. */
 export function classByName(classes: readonly string[], preferred: readonly string[], fallbackIndex = 0): number {
