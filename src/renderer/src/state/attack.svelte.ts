@@ -86,7 +86,9 @@ export function sideBySideRequests<P extends object>(
   const models = roles.map((r) => pair[r] as ModelInfo)
   const sameSize =
     models.length === 2 && models[0].input.height === models[1].input.height && models[0].input.width === models[1].input.width
-  if (params.linked && (models.length === 1 || sameSize)) {
+  // linked sides can still differ where a view sets one side only (e.g. each model's own coordinate): then one job each
+  const sameParams = roles.length < 2 || JSON.stringify(params.snapshot(roles[0])) === JSON.stringify(params.snapshot(roles[1]))
+  if (params.linked && sameParams && (models.length === 1 || sameSize)) {
     const first = models[0]
     return [{ roles, request: { models: models.map((m) => m.id), images: batchFor(first), params: toMethod(params.snapshot(roles[0]), first) } }]
   }
