@@ -51,6 +51,7 @@ const SampleInfoSchema = z.object({
   /** Absent = null: entries written for per-dataset `labels` only may leave it out. */
   label: z.string().nullable().default(null),
   labels: z.record(z.string().regex(/^[a-z0-9]+$/, 'dataset keys: lowercase letters and digits'), z.string().min(1)).optional(),
+  kind: z.enum(['photo', 'clipart']).optional(),
   source: z.string(),
   license: z.string()
 }) satisfies z.ZodType<SampleInfo>

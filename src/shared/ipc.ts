@@ -49,6 +49,8 @@ export interface SampleInfo {
   label: string | null
   /** The photo's class per dataset key (`cifar10`, `imagenette`, …; see renderer lib/labels.ts datasetKey). */
   labels?: Record<string, string>
+  /** Absent = a photo. Clip art is offered but not chosen as a default image: the exercises are about photos. */
+  kind?: 'photo' | 'clipart'
   source: string
   license: string
 }

@@ -70,6 +70,12 @@ describe('default image', () => {
     expect(ranked.map((v) => [v.id, v.correct])).toEqual([['c', true], ['b', true], ['a', false]])
     expect(ranked[0].confidence).toBeCloseTo(0.7, 6)
     expect(ranked[2].predicted).toEqual({ s: 0, r: 1 })
+    // clip art ranks after every photo the models get right, however confident
+    const withClipart = rankSamples([{ ...samples[2], clipart: true }, samples[1]], [
+      { modelId: 's', predictions: preds([[0.01, 0.99], [0.2, 0.8]]) },
+      { modelId: 'r', predictions: preds([[0.01, 0.99], [0.4, 0.6]]) }
+    ])
+    expect(withClipart.map((v) => v.id)).toEqual(['b', 'c'])
   })
 })
 
