@@ -8,7 +8,10 @@ import type { SaliencyParams } from '../../../shared/jobs'
 import type { ModelInfo } from '../../../shared/model-format'
 import type { AttackForm } from '../state/attack.svelte'
 import type { FeatureVizForm } from '../state/featureviz.svelte'
-import { classByName, fmt, labScale, type Role } from '../views/attack/linked.svelte'
+import type { Role } from './roles'
+import { classByName } from './targets'
+import { fmt } from './format'
+import { labScale } from './eps'
 
 export type ExerciseView = 'saliency' | 'attack' | 'large-eps' | 'featureviz'
 

@@ -32,3 +32,13 @@ export function chooseTarget(
   }
   return { index: start, note: `Every class is the true class or a prediction; keeping “${classes[start] ?? start}”.` }
 }
+
+/** A model's class index by preferred names (first match, case-insensitive), else the fallback index if valid, else 0. */
+export function classByName(classes: readonly string[], preferred: readonly string[], fallbackIndex = 0): number {
+  const lower = classes.map((c) => c.toLowerCase())
+  for (const name of preferred) {
+    const i = lower.indexOf(name.toLowerCase())
+    if (i >= 0) return i
+  }
+  return fallbackIndex >= 0 && fallbackIndex < classes.length ? fallbackIndex : 0
+}

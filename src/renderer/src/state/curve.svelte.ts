@@ -5,7 +5,9 @@
 import type { ChartConfiguration } from 'chart.js'
 import type { EvaluateParams, EvaluateResult } from '../../../shared/jobs'
 import type { ModelInfo } from '../../../shared/model-format'
-import { CHART_TEXT, axis, fmt, labScale } from '../views/attack/linked.svelte'
+import { CHART_TEXT, axis } from '../lib/chart-style'
+import { fmt } from '../lib/format'
+import { labScale } from '../lib/eps'
 
 /** ε = 0 (clean accuracy) followed by n log-spaced values from min to max. */
 export function logGrid(min: number, max: number, n: number, includeZero = true): number[] {

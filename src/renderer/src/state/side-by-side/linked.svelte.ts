@@ -1,11 +1,12 @@
 /**
  * Parameters of a side-by-side view: one record per model role, linked by default (a change on either side applies
  * to both), unlinkable (then each side keeps its own values and the view runs one job per model).
- * Shared by the attack, large-ε and feature-visualization states.
+ * The side-by-side kit (this folder) is shared by every view: attack, large ε, feature visualization, curve.
  */
 import type { ModelInfo } from '../../../../shared/model-format'
 
-export type Role = 'standard' | 'robust'
+export type { Role } from '../../lib/roles'
+import type { Role } from '../../lib/roles'
 export const ROLES: readonly Role[] = ['standard', 'robust']
 
 /** The selected pair as the views see it; either side may be missing (only one model installed). */
@@ -79,26 +80,3 @@ export class LinkedParams<P extends object> {
   }
 }
 
-export { LAB_SIDE, inputDims, labScale, THREAT_CHOICES, rmsPerValue, epsHint } from '../../lib/eps'
-export { fmt } from '../../lib/format'
-
-/** A model's class index by preferred names (first match, case-insensitive), else the fallback index if valid, else 0. */
-export function classByName(classes: readonly string[], preferred: readonly string[], fallbackIndex = 0): number {
-  const lower = classes.map((c) => c.toLowerCase())
-  for (const name of preferred) {
-    const i = lower.indexOf(name.toLowerCase())
-    if (i >= 0) return i
-  }
-  return fallbackIndex >= 0 && fallbackIndex < classes.length ? fallbackIndex : 0
-}
-
-// ───────────────────────── chart colours readable on both themes ─────────────────────────
-
-/** Mid-grey text and faint grid lines: readable on the light and the dark theme (Chart.js defaults to #666). */
-export const CHART_TEXT = '#8a8f98'
-export const CHART_GRID = 'rgba(128, 128, 128, 0.25)'
-export const axis = (title: string): { title: { display: true; text: string; color: string }; ticks: { color: string }; grid: { color: string } } => ({
-  title: { display: true, text: title, color: CHART_TEXT },
-  ticks: { color: CHART_TEXT },
-  grid: { color: CHART_GRID }
-})
