@@ -40,6 +40,9 @@ async function expectInFirstScreen(page: Page, testId: string): Promise<void> {
 
 test('a newcomer takes the defaults: the first screen, exercises I–VI showing what they promise, the labelled curve', async ({ page }) => {
   test.setTimeout(600_000)
+  const failedLoads: string[] = []
+  page.on('response', (r) => void (r.status() >= 400 && failedLoads.push(`${r.status()} ${r.url()}`)))
+  await page.reload() // the listener sees the first load
   await expect(page.getByTestId('backend')).not.toHaveText('…')
   await expectHeaderOnOneLine(page)
 
@@ -61,6 +64,7 @@ test('a newcomer takes the defaults: the first screen, exercises I–VI showing 
   await expect(page.getByTestId('run-notes')).toHaveAttribute('data-assumed', 'false')
   await expectHeaderOnOneLine(page)
   await screenshot(page, 'newcomer-first-screen')
+  expect(failedLoads).toEqual([])
 
   await page.getByTestId('tab-exercises').click()
   await expect(page.getByTestId('exercise-image')).toContainText('both models classify it correctly', { timeout: 60_000 })
