@@ -19,7 +19,7 @@ test('a 128 px pair: 128 px crop preview and maps, its crop fraction, its classe
   await dropFiles(page, [{ name: 'cat.jpg', mimeType: 'image/jpeg', bytes: readFileSync(resolve(SAMPLES_DIR, 'cat-chelsea.jpg')) }])
   await expect(page.getByTestId('thumb')).toHaveCount(1)
   await expect(page.getByTestId('crop')).toHaveAttribute('aria-valuetext', '263 px square at 94, 18')
-  const input = page.getByTestId('model-input')
+  const input = page.getByTestId('model-input').locator('canvas')
   await expect(input).toHaveJSProperty('width', 128)
   await expect(input).toHaveJSProperty('height', 128)
   expect((await input.boundingBox())?.width).toBeGreaterThanOrEqual(128)
@@ -34,7 +34,7 @@ test('a 128 px pair: 128 px crop preview and maps, its crop fraction, its classe
   await page.getByTestId('run').click()
   await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 90_000 })
   for (const role of ['standard', 'robust']) {
-    const map = page.getByTestId(`map-${role}`)
+    const map = page.getByTestId(`map-${role}`).locator('canvas')
     await expect(map).toHaveJSProperty('width', 128)
     expect((await map.boundingBox())?.width).toBeGreaterThanOrEqual(128)
   }
