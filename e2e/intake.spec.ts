@@ -124,6 +124,10 @@ test('the sample gallery lists the bundled photos and loads one', async ({ page 
   await expect(page.getByTestId('samples').getByRole('button').first()).toBeVisible()
   await page.getByTestId('sample-cat-chelsea.jpg').click()
   await expect(page.getByTestId('thumb')).toHaveCount(1)
+  // the gallery closes after a pick (it would push the results below the fold); reopened, the loaded one is off
+  await expect(page.getByTestId('samples')).toHaveCount(0)
+  await expect(page.getByTestId('thumb-label')).toHaveValue('3') // cat, the sample's label
+  await page.getByTestId('samples-toggle').click()
   await expect(page.getByTestId('sample-cat-chelsea.jpg')).toBeDisabled()
   // previews of the sample files fill in
   await expect(page.getByTestId('sample-dog-german-shepherd.jpg').locator('img')).toBeVisible()

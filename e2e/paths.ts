@@ -15,11 +15,15 @@ export const MODELS_DIR = resolve(CACHE, 'models')
 /** One pair per folder, so the first screen's default pair is the one the test means. */
 export const FAST_MODELS = resolve(MODELS_DIR, 'fast')
 export const SLOW_MODELS = resolve(MODELS_DIR, 'slow')
+/** A random 128 px ImageNet-layout (resnet18) pair with Imagenette's classes and evaluation crop. */
+export const NETTE_MODELS = resolve(MODELS_DIR, 'nette128')
 export const SCREENS = resolve(CACHE, 'screens')
 export const SAMPLES_DIR = resolve(ROOT, 'resources/samples')
 /** The e2e model pairs (written by global-setup with the engine's random-weight writer). */
 export const FAST_PAIR = 'e2e-fast'
 export const SLOW_PAIR = 'e2e-slow'
+export const NETTE_PAIR = 'e2e-nette128'
+export const IMAGENETTE_CLASSES = ['tench', 'English springer', 'cassette player', 'chain saw', 'church', 'French horn', 'garbage truck', 'gas pump', 'golf ball', 'parachute']
 
 /** The compute worker chunk electron-vite built (from the snapshot): the same file the desktop app runs. */
 export function builtWorkerChunk(outDir: string = BUILT): string {

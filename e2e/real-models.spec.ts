@@ -3,9 +3,9 @@
  * on the shipped CIFAR-10 models in resources/models (pair `cifar10-resnet18w8`: standard and L2 ε = 0.5 robust),
  * instead of the random-weight e2e models. Screenshots `real-<name>`.
  *
- * Assertions stay on what does not depend on small numeric differences between runs or machines: results rendered
- * for both models, real class names, flip / filmstrip / curve elements present. The numbers that matter (who
- * flipped, p(target)) are recorded as annotations and printed, not asserted.
+ * Each flip line must say what its result holds, and the central claim is asserted: at the evaluation ε the robust
+ * model keeps its prediction on the samples where the standard model flips. Other numbers (p(target), timings) are
+ * recorded as annotations and printed.
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
@@ -73,7 +73,7 @@ test('saliency: the lab preset and SmoothGrad on both real models', async ({ pag
   await screenshot(page, 'real-saliency-smoothgrad')
 })
 
-test('attack: lab-exact PGD on both real models, with charts, images and the flip line', async ({ page }) => {
+test('attack: lab-exact PGD on both real models, with charts, images and a flip line that states what happened', async ({ page, bridge }) => {
   await loadPhoto(page, 'cat-chelsea.jpg')
   await page.getByTestId('tab-attack').click()
   await page.getByTestId('preset-lab-exact').click()
@@ -86,14 +86,81 @@ test('attack: lab-exact PGD on both real models, with charts, images and the fli
   await expect(page.getByTestId('chart-robust')).toBeVisible()
   await expect(page.getByTestId('adversarial-standard')).toBeVisible()
   await expect(page.getByTestId('adversarial-robust')).toBeVisible()
+  const finished = bridge.events.filter((e) => e.channel === 'job:finished').map((e) => e.payload as { results: { modelId: string; result: { method: string; flippedAt?: (number | null)[] } }[] })
+  const attack = finished.findLast((f) => f.results.some((r) => r.result.method === 'attack'))
+  expect(attack).toBeDefined()
   for (const role of ['standard', 'robust']) {
     const flip = page.getByTestId(`flip-${role}`)
-    await expect(flip).toContainText(/flipped/)
+    const modelId = (await page.getByTestId(`top5-${role}`).locator('h3 small').innerText()).trim()
+    const at = attack?.results.find((r) => r.modelId === modelId)?.result.flippedAt?.[0]
+    expect(at).not.toBeUndefined()
+    // the line says exactly what the result holds: "✓ flipped at step k" or "✗ prediction never flipped"
+    await expect(flip).toContainText(at === null ? '✗ prediction never flipped' : `✓ flipped at step ${at}`)
     // the prediction before → after uses real class names
     await expect(flip).toContainText(new RegExp(`(${CIFAR10.join('|')}) [0-9.]+ ?%? → (${CIFAR10.join('|')})`))
     note(`lab-exact flip ${role}`, (await flip.innerText()).replace(/\s+/g, ' ').trim())
   }
   await screenshot(page, 'real-attack')
+})
+
+/**
+ * The central claim on the shipped pair: at the evaluation ε (the robust model's training ε; PGD-20, random start,
+ * best iterate, step 2.5·ε/20) the robust model keeps its prediction on images where the standard model flips —
+ * over the bundled samples both models classify correctly (their own predictions from expected.json, the
+ * PyTorch reference, confirmed by the app's top-5 before the run).
+ */
+test('at the evaluation ε the robust model keeps its prediction where the standard model flips', async ({ page, bridge }) => {
+  test.setTimeout(240_000)
+  await expect(page.getByTestId('backend')).not.toHaveText('…')
+  // the default pair's models, from the picker
+  const pairId = await page.getByTestId('model-picker').inputValue()
+  const listed = await bridge.services.handlers['models:list']()
+  const pair = listed.filter((m) => m.pair === pairId.split(' · ')[0])
+  const standard = pair.find((m) => m.role === 'standard')
+  const robust = pair.filter((m) => m.role === 'robust').sort((a, b) => a.id.localeCompare(b.id))[0]
+  expect(standard && robust).toBeTruthy()
+  const expected = (id: string): { id: string; label: string | null; top1: number }[] => JSON.parse(readFileSync(resolve(REAL_MODELS, id, 'expected.json'), 'utf8')).samples
+  const classes = standard!.classes
+  const right = (id: string): Set<string> => new Set(expected(id).filter((s) => s.label && classes[s.top1] === s.label).map((s) => s.id))
+  const both = [...right(standard!.id)].filter((id) => right(robust!.id).has(id))
+  note('samples both models classify correctly', both.join(', '))
+  expect(both.length).toBeGreaterThanOrEqual(3)
+
+  for (const id of both) {
+    await page.getByTestId('samples-toggle').click()
+    await page.getByTestId(`sample-${id}`).click()
+  }
+  await expect(page.getByTestId('thumb')).toHaveCount(both.length)
+  await page.getByTestId('tab-attack').click()
+  await page.getByTestId('preset-evaluation').click()
+  await expect(page.getByTestId('preset-note')).toContainText('random start, use best iterate')
+  const eps = robust!.training.eps
+  await expect(page.getByTestId('param-eps').getByRole('spinbutton')).toHaveValue(String(eps))
+  await page.getByLabel(/All loaded images/).check()
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('result-robust')).toHaveAttribute('data-state', 'done', { timeout: 200_000 })
+  await expect(page.getByTestId('result-standard')).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
+
+  type Finished = { results: { modelId: string; result: { method: string; flippedAt?: (number | null)[]; shape?: number[] } }[] }
+  const attack = bridge.events
+    .filter((e) => e.channel === 'job:finished')
+    .map((e) => e.payload as Finished)
+    .findLast((f) => f.results.some((r) => r.result.method === 'attack'))
+  const flips = (modelId: string): (number | null)[] => attack?.results.find((r) => r.modelId === modelId)?.result.flippedAt ?? []
+  const std = flips(standard!.id)
+  const rob = flips(robust!.id)
+  expect(std).toHaveLength(both.length)
+  expect(rob).toHaveLength(both.length)
+  const stdFlipped = std.flatMap((f, i) => (f !== null ? [i] : []))
+  const robustKept = stdFlipped.filter((i) => rob[i] === null)
+  note(`evaluation ε ${eps}: standard flipped`, `${stdFlipped.length}/${both.length}`)
+  note(`evaluation ε ${eps}: robust kept its prediction where the standard flipped`, `${robustKept.length}/${stdFlipped.length}`)
+  note(`evaluation ε ${eps}: robust flipped`, `${rob.filter((f) => f !== null).length}/${both.length}`)
+  // the standard model flips on most of them, and the robust model keeps its prediction on most of those
+  expect(stdFlipped.length).toBeGreaterThanOrEqual(Math.ceil(both.length / 2))
+  expect(robustKept.length).toBeGreaterThanOrEqual(Math.ceil(stdFlipped.length / 2))
+  expect(rob.filter((f) => f !== null).length).toBeLessThan(stdFlipped.length)
+  await screenshot(page, 'real-attack-evaluation')
 })
 
 test('large ε: the morph filmstrips on both real models', async ({ page }) => {
@@ -114,6 +181,7 @@ test('large ε: the morph filmstrips on both real models', async ({ page }) => {
 })
 
 test('feature visualization: both real models, and the top/bottom images', async ({ page }) => {
+  test.setTimeout(300_000)
   await loadPhoto(page, 'bird-kingfisher.jpg')
   await page.getByTestId('tab-featureviz').click()
   await expect(page.getByTestId('feature-grid')).toContainText('activation on “bird-kingfisher.jpg”', { timeout: 60_000 })
@@ -122,37 +190,46 @@ test('feature visualization: both real models, and the top/bottom images', async
   await expect(page.getByTestId('result-robust')).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
   await expect(page.getByTestId('fv-image-standard')).toBeVisible()
   await expect(page.getByTestId('fv-image-robust')).toBeVisible()
-  // the representation has 64 coordinates here: pick one in range from the grid before ranking (the lab's
-  // default r_200 does not exist in it; see the known-bug test below)
+  // pick coordinate 10 in the grid (both models, linked) before ranking
   const grid = page.getByTestId('feature-grid')
   await grid.getByRole('option', { name: /^coordinate 10:/ }).click()
   await expect(page.getByTestId('feature-index')).toHaveValue('10')
   await page.getByTestId('rank-images').click()
-  await expect(page.getByTestId('ranked-robust')).toBeVisible({ timeout: 90_000 })
+  await expect(page.getByTestId('ranked-robust')).toBeVisible({ timeout: 150_000 })
   await expect(page.getByTestId('ranked-robust').getByRole('img')).toHaveCount(10)
   await expect(page.getByTestId('ranked-standard').getByRole('img')).toHaveCount(10)
   await screenshot(page, 'real-featureviz')
 })
 
-/** The lab's coordinate 200 exists only in 512-/2048-d representations: on a 64-d one the view shows and runs a valid one. */
-test('the default coordinate is carried into the real 64-d representation', async ({ page }) => {
+/**
+ * The default coordinate is each model's most active one on the image (the lab's r_200 does not exist in a 64-d
+ * representation, and one shared index is often dead on one model): live on both, said so on screen.
+ */
+test('the default coordinate is live on both real models', async ({ page }) => {
   await loadPhoto(page, 'bird-kingfisher.jpg')
   await page.getByTestId('tab-featureviz').click()
   await expect(page.getByTestId('feature-grid')).toContainText('activation on “bird-kingfisher.jpg”', { timeout: 60_000 })
   await expect(page.getByTestId('feature-index')).toHaveAttribute('max', '63')
-  await expect(page.getByTestId('feature-index')).toHaveValue(/^([0-9]|[1-5][0-9]|6[0-3])$/, { timeout: 5_000 })
+  await expect(page.getByTestId('coordinate-note')).toContainText('the most active one on this image', { timeout: 30_000 })
+  await expect(page.getByTestId('coordinate-note')).toContainText('independent')
+  await expect(page.getByTestId('dead-standard')).toHaveCount(0)
+  await expect(page.getByTestId('dead-robust')).toHaveCount(0)
   await expect(page.getByTestId('run')).not.toContainText('r_200')
+  note('default coordinates', await page.getByTestId('coordinate-note').innerText())
 })
 
 test('robustness curve: both real models drawn over labelled sample photos', async ({ page }) => {
   await expect(page.getByTestId('backend')).not.toHaveText('…')
-  // three bundled samples with CIFAR labels from samples.json
-  await page.getByTestId('samples-toggle').click()
-  for (const file of ['cat-chelsea.jpg', 'horse-nokota-band.jpg', 'bird-owl.jpg']) await page.getByTestId(`sample-${file}`).click()
-  await expect(page.getByTestId('thumb')).toHaveCount(3)
+  // five bundled samples with CIFAR labels from samples.json (the curve needs at least five labelled images)
+  const files = ['cat-chelsea.jpg', 'horse-nokota-band.jpg', 'bird-owl.jpg', 'deer-moose.jpg', 'bird-kingfisher.jpg']
+  for (const file of files) {
+    await page.getByTestId('samples-toggle').click()
+    await page.getByTestId(`sample-${file}`).click()
+  }
+  await expect(page.getByTestId('thumb')).toHaveCount(files.length)
   await page.getByTestId('tab-curve').click()
   const rows = page.getByRole('table').locator('tbody tr')
-  await expect(rows).toHaveCount(3)
+  await expect(rows).toHaveCount(files.length)
   const started = Date.now()
   await page.getByTestId('run').click()
   await expect(page.getByTestId('result-robust')).toHaveAttribute('data-state', 'done', { timeout: 150_000 })

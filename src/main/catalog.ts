@@ -22,7 +22,10 @@ export async function listModels(modelsDir: string, warn: Warn = console.warn): 
 const SampleInfoSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9._-]+$/),
   title: z.string(),
-  label: z.string().nullable(),
+  /** Absent = null: entries written for per-dataset `labels` only may leave it out. */
+  label: z.string().nullable().default(null),
+  labels: z.record(z.string().regex(/^[a-z0-9]+$/, 'dataset keys: lowercase letters and digits'), z.string().min(1)).optional(),
+  kind: z.enum(['photo', 'clipart']).optional(),
   source: z.string(),
   license: z.string()
 }) satisfies z.ZodType<SampleInfo>

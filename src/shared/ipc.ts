@@ -58,8 +58,12 @@ export interface AppInfo {
 export interface SampleInfo {
   id: string
   title: string
-  /** Expected CIFAR-10 class, if the photo shows one. */
+  /** Legacy: a class name, matched by name against any model's classes (samples.json before per-dataset labels). */
   label: string | null
+  /** The photo's class per dataset key (`cifar10`, `imagenette`, …; see renderer lib/labels.ts datasetKey). */
+  labels?: Record<string, string>
+  /** Absent = a photo. Clip art is offered but not chosen as a default image: the exercises are about photos. */
+  kind?: 'photo' | 'clipart'
   source: string
   license: string
 }

@@ -62,6 +62,24 @@ describe('main handlers', () => {
     await expect(handlers['samples:read']('secret.txt')).rejects.toThrow("Unknown sample 'secret.txt'")
   })
 
+  it('samples:list keeps per-dataset labels and the clip-art mark; a legacy entry without them still lists', async () => {
+    const { handlers, samplesDir } = setup()
+    writeFileSync(
+      join(samplesDir, 'samples.json'),
+      JSON.stringify([
+        { id: 'church.jpg', title: 'Church', labels: { imagenette: 'church' }, kind: 'photo', source: 'me', license: 'CC0' },
+        { id: 'car.jpg', title: 'Car', label: 'automobile', kind: 'clipart', source: 'me', license: 'CC0' },
+        { id: 'old.jpg', title: 'Old', label: 'cat', source: 'me', license: 'CC0' },
+        { id: 'bad.jpg', title: 'Bad key', labels: { 'CIFAR-10': 'cat' }, source: 'me', license: 'CC0' }
+      ])
+    )
+    const listed = await handlers['samples:list']()
+    expect(listed.map((s) => s.id)).toEqual(['church.jpg', 'car.jpg', 'old.jpg'])
+    expect(listed[0]).toMatchObject({ label: null, labels: { imagenette: 'church' }, kind: 'photo' })
+    expect(listed[1]).toMatchObject({ label: 'automobile', kind: 'clipart' })
+    expect(listed[2]).toMatchObject({ label: 'cat' })
+  })
+
   it('jobs:start checks the models exist and match the image size before starting', async () => {
     const { handlers, jobs } = setup()
     await expect(handlers['jobs:start']({ models: ['nope'], images: image(), params: { method: 'predict' } })).rejects.toThrow(

@@ -9,10 +9,12 @@ import {
   sideBySideRequests,
   telemetryAt,
   telemetrySeries,
-  top1,
   flipText
 } from '../../../src/renderer/src/state/attack.svelte'
-import { LinkedParams, classByName, epsHint, labScale } from '../../../src/renderer/src/views/attack/linked.svelte'
+import { top1 } from '../../../src/renderer/src/lib/predictions'
+import { LinkedParams } from '../../../src/renderer/src/state/side-by-side/linked.svelte'
+import { classByName } from '../../../src/renderer/src/lib/targets'
+import { epsHint, labScale } from '../../../src/renderer/src/lib/eps'
 import { fakeModel } from './fixtures'
 
 const step = (s: number, over: Partial<StepTelemetry> = {}): StepTelemetry => ({

@@ -33,10 +33,13 @@ describe('exercise definitions (science.md §1)', () => {
     expect(r.notes).toEqual([])
   })
 
-  it('bonus I starts from σ = 1 noise for 200 steps; the coordinate stays inside a small representation', () => {
+  it('bonus I starts from σ = 1 noise for 200 steps; the coordinate is left to each model\'s most active one', () => {
     const r = resolveFeatureVizExercise(byId('bonus-I') as FeatureVizExercise, fakeModel('robust', 32, 64))
-    expect(r.patch).toMatchObject({ start: 'noise', noiseSigma: 1, steps: 200, feature: 63 })
-    expect(r.notes.join(' ')).toContain('#63')
+    expect(r.patch).toMatchObject({ start: 'noise', noiseSigma: 1, steps: 200 })
+    // the coordinate is each model's most active one (the view's default), not the lab's fixed index
+    expect(r.patch.feature).toBeUndefined()
+    expect(r.notes.join(' ')).toMatch(/most active/)
+    expect(r.notes.join(' ')).toContain('64 coordinates')
   })
 })
 

@@ -8,7 +8,7 @@ import {
   pageFeatures,
   rankActivations
 } from '../../../src/renderer/src/state/featureviz.svelte'
-import { CurveState, evaluateParams, logGrid, minimalEpsText, needsPrediction, resolveLabels, defaultCurveForm } from '../../../src/renderer/src/state/curve.svelte'
+import { CurveState, accuracyIntervals, evaluateParams, logGrid, minimalEpsText, wilson, defaultCurveForm } from '../../../src/renderer/src/state/curve.svelte'
 import { CIFAR, fakeModel } from './fixtures'
 
 describe('feature visualization state', () => {
@@ -58,17 +58,20 @@ describe('robustness curve state', () => {
     expect(() => logGrid(0, 1, 3)).toThrow(/bad ε grid/)
   })
 
-  it('labels images by sample label, then the user\'s pick, then the standard prediction', () => {
-    const images = [
-      { id: 'a', name: 'cat.jpg', label: 'cat' },
-      { id: 'b', name: 'mine.jpg', label: null },
-      { id: 'c', name: 'other.jpg', label: 'giraffe' }
-    ]
-    expect(resolveLabels(images, CIFAR, { b: 7 }, null)).toBeNull()
-    expect(needsPrediction(images, CIFAR, { b: 7 })).toBe(true)
-    const r = resolveLabels(images, CIFAR, { b: 7 }, [0, 1, 2])
-    expect(r).toEqual({ labels: [3, 7, 2], sources: ['sample', 'user', 'predicted'] })
-    expect(needsPrediction(images.slice(0, 2), CIFAR, { b: 7 })).toBe(false)
+  it('gives the 95 % Wilson interval: inside [0, 1], wide for small n, the textbook value for 8 of 10', () => {
+    // 8/10: Wilson 95 % = 0.490–0.943 (Newcombe 1998, table I style computation)
+    const ci = wilson(8, 10)
+    expect(ci.lo).toBeCloseTo(0.4902, 3)
+    expect(ci.hi).toBeCloseTo(0.9433, 3)
+    // 2 of 2 correct is not "100 %": the interval reaches down to 34 %
+    expect(wilson(2, 2).lo).toBeCloseTo(0.3424, 3)
+    expect(wilson(2, 2).hi).toBe(1)
+    expect(wilson(0, 2).lo).toBe(0)
+    expect(wilson(0, 0)).toEqual({ lo: 0, hi: 1 })
+    const rows = accuracyIntervals({ accuracy: [1, 0.5] }, 4)
+    expect(rows[1].acc).toBe(0.5)
+    expect(rows[1].lo).toBeLessThan(0.5)
+    expect(rows[1].hi).toBeGreaterThan(0.5)
   })
 
   it('sizes the default ε range to the input and builds evaluate params', () => {
@@ -88,11 +91,15 @@ describe('robustness curve state', () => {
     expect(minimalEpsText(r, 2)).toContain('wrong when clean')
   })
 
-  it('stores and clears a user label', () => {
+  it('switching the threat resets the ε range to that threat\'s preset and says so, never reinterpreting ε', () => {
     const s = new CurveState()
-    s.setUserLabel('x', 4)
-    expect(s.userLabels).toEqual({ x: 4 })
-    s.setUserLabel('x', null)
-    expect(s.userLabels).toEqual({})
+    const model = fakeModel('standard', 32)
+    s.resetFor(model)
+    s.setThreat('linf', model)
+    expect(s.form.threat).toBe('linf')
+    expect(s.form.epsMax).toBeCloseTo(16 / 255, 3)
+    expect(s.note).toMatch(/L∞.*preset/)
+    s.setThreat('l2', model)
+    expect(s.form.epsMax).toBeCloseTo(2, 6)
   })
 })

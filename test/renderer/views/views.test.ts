@@ -46,7 +46,26 @@ beforeEach(() => {
   charts.length = 0
   mock = installApiMock({ 'models:list': [fakeModelInfo('std', 'standard'), fakeModelInfo('rob', 'robust')] })
   let n = 0
-  mock.answers['jobs:start'] = () => ({ jobId: `job-${++n}` })
+  let p = 0
+  // the views first ask what each model predicts on the image (to keep a target off it): answered at once, with
+  // its own id space so the tests' job-1, job-2 … stay the view's own jobs; the models predict "dog" (class 1)
+  mock.answers['jobs:start'] = (req) => {
+    const request = req as JobRequestInput
+    if (request.params.method !== 'predict') return { jobId: `job-${++n}` }
+    const jobId = `predict-${++p}`
+    const count = request.images.shape[0]
+    setTimeout(() =>
+      mock.emit('job:finished', {
+        jobId,
+        results: request.models.map((modelId) => ({
+          modelId,
+          result: { method: 'predict' as const, predictions: { probabilities: new Float32Array(count * 3).map((_, i) => (i % 3 === 1 ? 0.8 : 0.1)), classes: 3 } },
+          run: { ...RUN, modelId }
+        }))
+      })
+    )
+    return { jobId }
+  }
 })
 
 async function setup(names = ['cat.png']) {
@@ -57,7 +76,9 @@ async function setup(names = ['cat.png']) {
   return { images, models }
 }
 
-const starts = (): JobRequestInput[] => mock.calls.filter((c) => c.channel === 'jobs:start').map((c) => c.args[0] as JobRequestInput)
+/** The view's own jobs (not the predictions it asks for first). */
+const starts = (): JobRequestInput[] =>
+  mock.calls.filter((c) => c.channel === 'jobs:start' && (c.args[0] as JobRequestInput).params.method !== 'predict').map((c) => c.args[0] as JobRequestInput)
 
 function telemetry(step: number): StepTelemetry {
   return { step, loss: [1 + step], pTrue: [1 - step / 10], pTarget: [step / 10], top5: [[{ index: 2, p: step / 10 }]], deltaL2: [0.05 * step], deltaLinf: [0.01], gradNorm: [1] }
@@ -240,20 +261,27 @@ describe('Exercises mode', () => {
 })
 
 describe('Robustness curve', () => {
-  it('labels an unlabelled photo with the standard model\'s prediction, then evaluates both models', async () => {
-    const { images, models } = await setup(['mine.png'])
+  it('evaluates the labelled images only, with n and 95 % Wilson intervals; below 5 labelled it explains instead of running', async () => {
+    const names = ['a.png', 'b.png', 'c.png', 'd.png', 'e.png', 'mine.png']
+    const { images, models } = await setup(names)
     render(RobustnessCurve, { images, models })
+    // nothing labelled: no curve, and the view says how to get labels
+    expect(screen.getByTestId('run').hasAttribute('disabled')).toBe(true)
+    expect(screen.getByTestId('curve-labelled').textContent).toContain('at least 5 labelled images')
+    expect(screen.getByTestId('curve-add-samples')).toBeTruthy()
+    const model = models.pairModels[0]
+    images.images.slice(0, 4).forEach((img, i) => images.setLabel(img.id, model, i % 3))
+    await waitFor(() => expect(screen.getByTestId('curve-labelled').dataset.count).toBe('4'))
+    expect(screen.getByTestId('run').hasAttribute('disabled')).toBe(true)
+    // the fifth label, picked in the table: now the curve runs over those five and leaves the unlabelled photo out
+    await fireEvent.change(screen.getByLabelText('true label of e.png'), { target: { value: '2' } })
+    await waitFor(() => expect(screen.getByTestId('run').hasAttribute('disabled')).toBe(false))
     await fireEvent.click(screen.getByTestId('run'))
     await waitFor(() => expect(starts()).toHaveLength(1))
-    expect(starts()[0]).toMatchObject({ models: ['std'], params: { method: 'predict' } })
-    mock.emit('job:finished', {
-      jobId: 'job-1',
-      results: [{ modelId: 'std', result: { method: 'predict', predictions: { probabilities: new Float32Array([0.1, 0.2, 0.7]), classes: 3 } }, run: { ...RUN, modelId: 'std' } }]
-    })
-    await waitFor(() => expect(starts()).toHaveLength(2))
-    const evaluate = starts()[1]
+    const evaluate = starts()[0]
     expect(evaluate.models).toEqual(['std', 'rob'])
-    expect(evaluate.params).toMatchObject({ method: 'evaluate', labels: [2], stepFactor: 2.5, minimalEps: true })
+    expect(evaluate.images.shape[0]).toBe(5)
+    expect(evaluate.params).toMatchObject({ method: 'evaluate', labels: [0, 1, 2, 0, 2], stepFactor: 2.5, minimalEps: true })
     const epsList = (evaluate.params as { epsList: number[] }).epsList
     expect(epsList[0]).toBe(0)
 
@@ -262,23 +290,25 @@ describe('Robustness curve', () => {
       epsList,
       accuracy: acc,
       meanTrueProb: acc.map((a) => a * 0.9),
-      correct: new Uint8Array(epsList.length),
+      correct: new Uint8Array(epsList.length * 5),
       minimalEps: minimal
     })
     const n = epsList.length
     mock.emit('job:finished', {
-      jobId: 'job-2',
+      jobId: 'job-1',
       results: [
-        { modelId: 'std', result: result(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)), [0.05]), run: { ...RUN, modelId: 'std' } },
-        { modelId: 'rob', result: result(Array.from({ length: n }, () => 1), [null]), run: { ...RUN, modelId: 'rob' } }
+        { modelId: 'std', result: result(Array.from({ length: n }, (_, i) => (i === 0 ? 1 : 0)), [0.05, 0.05, 0.05, 0.05, 0.05]), run: { ...RUN, modelId: 'std' } },
+        { modelId: 'rob', result: result(Array.from({ length: n }, () => 1), [null, null, null, null, null]), run: { ...RUN, modelId: 'rob' } }
       ]
     })
-    await waitFor(() => expect(screen.getByTestId('result-robust').textContent).toContain('clean accuracy 100%'))
+    // 5 of 5 correct is not "certainly 100 %": the Wilson interval reaches down to 57 %
+    await waitFor(() => expect(screen.getByTestId('result-robust').textContent).toContain('clean accuracy 100% (95 % 56.6–100%)'))
+    expect(screen.getByTestId('result-robust').textContent).toContain('n = 5 labelled images')
     const table = screen.getByRole('table')
     expect(table.textContent).toContain('0.05')
-    expect(table.textContent).toContain("standard model's clean prediction")
-    const curve = (): (typeof charts)[number] | undefined => charts.findLast((c) => c.canvas.dataset.testid === "chart-curve")
-    await waitFor(() => expect(curve()?.data.datasets.map((d) => d.label)).toEqual(['standard accuracy', 'standard mean p(true)', 'robust accuracy', 'robust mean p(true)']))
+    expect(table.textContent).toContain('no label')
+    const curve = (): (typeof charts)[number] | undefined => charts.findLast((c) => c.canvas.dataset.testid === 'chart-curve')
+    await waitFor(() => expect(curve()?.data.datasets.map((d) => d.label)).toContain('robust 95 % interval (n = 5)'))
   })
 })
 
@@ -312,7 +342,7 @@ describe('Large-ε view', () => {
 })
 
 describe('Feature visualization view', () => {
-  it('browses coordinates with one activations job, runs the chosen k on both models, and ranks images', async () => {
+  it('defaults each model to its most active coordinate, notes a dead one, runs the chosen k on both models, and ranks images with their augmented views', async () => {
     const { images, models } = await setup(['a.png', 'b.png'])
     render(FeatureViz, { images, models })
     // the grid asks for all coordinates of the current image once
@@ -320,36 +350,59 @@ describe('Feature visualization view', () => {
     const gridJob = starts().find((r) => r.params.method === 'activations')!
     expect(gridJob.params).toEqual({ method: 'activations', features: [] })
     expect(gridJob.images.shape[0]).toBe(1)
-    const values = new Float32Array(8).map((_, k) => k)
+    // the standard model's coordinates 0–1 are dead (0); its most active is 7, the robust model's is 2
+    const std = new Float32Array([0, 0, 2, 3, 4, 5, 6, 7])
+    const rob = new Float32Array([1, 1, 9, 0, 0, 0, 0, 0])
     mock.emit('job:finished', {
       jobId: 'job-1',
-      results: ['std', 'rob'].map((id) => ({ modelId: id, result: { method: 'activations' as const, values, features: [0, 1, 2, 3, 4, 5, 6, 7] }, run: { ...RUN, modelId: id } }))
+      results: [
+        { modelId: 'std', result: { method: 'activations' as const, values: std, features: [0, 1, 2, 3, 4, 5, 6, 7] }, run: { ...RUN, modelId: 'std' } },
+        { modelId: 'rob', result: { method: 'activations' as const, values: rob, features: [0, 1, 2, 3, 4, 5, 6, 7] }, run: { ...RUN, modelId: 'rob' } }
+      ]
     })
-    const cell = await screen.findByRole('option', { name: /^coordinate 6: standard 6, robust 6/ })
+    await waitFor(() => expect(screen.getByTestId('coordinate-note').textContent).toContain('standard r_7 = 7, robust r_2 = 9'))
+    expect(screen.getByTestId('coordinate-note').textContent).toContain('independent')
+    expect(screen.getByTestId('run').textContent).toContain('standard r_7, robust r_2')
+
+    // a coordinate dead on the standard model: a note and a one-click fake ReLU for that side
+    const cell = await screen.findByRole('option', { name: /^coordinate 1: standard 0, robust 1/ })
     await fireEvent.click(cell)
-    expect((screen.getByTestId('feature-index') as HTMLInputElement).value).toBe('6')
+    expect((screen.getByTestId('feature-index') as HTMLInputElement).value).toBe('1')
+    await waitFor(() => expect(screen.getByTestId('dead-standard').textContent).toContain('r_1 is 0'))
+    expect(screen.queryByTestId('dead-robust')).toBeNull()
+    await fireEvent.click(screen.getByTestId('use-fake-relu-standard'))
+    await waitFor(() => expect(screen.queryByTestId('dead-standard')).toBeNull())
 
+    // sides that differ (fake ReLU on one only) run one job each, both on coordinate 1
     await fireEvent.click(screen.getByTestId('start-gray'))
-    await fireEvent.click(screen.getByTestId('fake-relu'))
     await fireEvent.click(screen.getByTestId('run'))
-    await waitFor(() => expect(starts().some((r) => r.params.method === 'featureViz')).toBe(true))
-    const fvJob = starts().find((r) => r.params.method === 'featureViz')!
-    expect(fvJob.models).toEqual(['std', 'rob'])
-    expect(fvJob.params).toMatchObject({ method: 'featureViz', feature: 6, start: 'gray', fakeRelu: true })
+    await waitFor(() => expect(starts().filter((r) => r.params.method === 'featureViz')).toHaveLength(2))
+    const fvJobs = starts().filter((r) => r.params.method === 'featureViz')
+    expect(fvJobs.map((j) => j.models)).toEqual([['std'], ['rob']])
+    expect(fvJobs[0].params).toMatchObject({ method: 'featureViz', feature: 1, start: 'gray', fakeRelu: true })
+    expect(fvJobs[1].params).toMatchObject({ method: 'featureViz', feature: 1, start: 'gray', fakeRelu: false })
 
-    // rank the two loaded images (no samples listed) by r_6
+    // rank the two loaded images (no samples listed), each with its flip and five crops: 14 candidates
     await fireEvent.click(screen.getByTestId('rank-images'))
     await waitFor(() => expect(starts().filter((r) => r.params.method === 'activations')).toHaveLength(2))
     const rankJob = starts().filter((r) => r.params.method === 'activations')[1]
-    expect(rankJob.images.shape[0]).toBe(2)
+    expect(rankJob.images.shape[0]).toBe(14)
     const jobId = `job-${starts().length}`
-    const ranked = new Float32Array(16).map((_, i) => (i < 8 ? 1 : 2) * (i % 8))
+    // candidate c has r_1 = c (a.png's 7 views are 0–6, b.png's 7–13)
+    const ranked = new Float32Array(14 * 8).map((_, i) => (i % 8 === 1 ? Math.floor(i / 8) : 0))
     mock.emit('job:finished', {
       jobId,
       results: ['std', 'rob'].map((id) => ({ modelId: id, result: { method: 'activations' as const, values: ranked, features: [0, 1, 2, 3, 4, 5, 6, 7] }, run: { ...RUN, modelId: id } }))
     })
     const robust = await screen.findByTestId('ranked-robust')
     const top = robust.querySelector('[aria-label="robust top-5"]')!
-    expect([...top.querySelectorAll('[role="img"]')].map((c) => c.getAttribute('aria-label'))).toEqual(['b.png: r_6 = 12', 'a.png: r_6 = 6'])
+    expect([...top.querySelectorAll('[role="img"]')].map((c) => c.getAttribute('aria-label'))).toEqual([
+      'b.png (bottom-right crop): r_1 = 13',
+      'b.png (bottom-left crop): r_1 = 12',
+      'b.png (top-right crop): r_1 = 11',
+      'b.png (top-left crop): r_1 = 10',
+      'b.png (centre crop): r_1 = 9'
+    ])
+    expect(top.textContent).toContain('13')
   })
 })

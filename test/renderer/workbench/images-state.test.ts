@@ -3,7 +3,7 @@ import { ImagesState } from '../../../src/renderer/src/state/images.svelte'
 import { checkImageBytes } from '../../../src/renderer/src/lib/image-format'
 import { cropResizeRgb, centerCrop } from '../../../src/renderer/src/lib/resize'
 import type { Decoder } from '../../../src/renderer/src/lib/decode'
-import { gradientImage, installApiMock, pngHeader } from './api-mock'
+import { fakeModelInfo, gradientImage, installApiMock, pngHeader } from './api-mock'
 
 /** Header checks like the real decoder, then fixed pixels (happy-dom has no createImageBitmap). */
 const fakeDecoder =
@@ -93,8 +93,37 @@ describe('ImagesState intake', () => {
     await images.addSamples(['cat.jpg'])
     await images.addSamples(['cat.jpg'])
     expect(images.images).toHaveLength(1)
-    expect(images.images[0]).toMatchObject({ name: 'Cat', label: 'cat', source: { kind: 'sample', sampleId: 'cat.jpg' } })
+    expect(images.images[0]).toMatchObject({ name: 'Cat', labels: { '*': 'cat' }, source: { kind: 'sample', sampleId: 'cat.jpg' } })
     expect(mock.calls.filter((c) => c.channel === 'samples:read')).toHaveLength(1)
+  })
+
+  it('resolves a sample\'s label per pair, lets the user set or clear it per dataset, and crops new images at the pair\'s fraction', async () => {
+    installApiMock({
+      'samples:list': [{ id: 'church.jpg', title: 'Church', label: null, labels: { imagenette: 'church', cifar10: 'truck' }, source: 'x', license: 'CC0' }],
+      'samples:read': () => pngHeader(10, 10)
+    })
+    const images = new ImagesState(fakeDecoder(10, 10))
+    await images.loadSampleList()
+    images.cropFraction = 0.8
+    const [id] = await images.addSamples(['church.jpg'])
+    const image = images.get(id)!
+    // the centered 80 % of the short side
+    expect(image.crop).toEqual({ x: 1, y: 1, size: 8 })
+    const cifar = { ...fakeModelInfo('s', 'standard'), classes: ['airplane', 'truck'], training: { ...fakeModelInfo('s', 'standard').training, dataset: 'CIFAR-10 (dev JPEGs)' } }
+    const nette = { ...cifar, classes: ['tench', 'church'], training: { ...cifar.training, dataset: 'Imagenette 160 px' } }
+    const other = { ...cifar, classes: ['apple', 'pear'], training: { ...cifar.training, dataset: 'fruit' } }
+    expect(images.labelFor(image, nette)).toEqual({ index: 1, name: 'church', source: 'sample' })
+    expect(images.labelFor(image, cifar)).toEqual({ index: 1, name: 'truck', source: 'sample' })
+    expect(images.labelFor(image, other)).toBeNull()
+    // the user's pick is per dataset; "unknown" overrides the sample's label
+    images.setLabel(id, cifar, null)
+    expect(images.labelFor(image, cifar)).toBeNull()
+    expect(images.labelFor(image, nette)?.name).toBe('church')
+    images.setLabel(id, other, 0)
+    expect(images.labelFor(image, other)).toEqual({ index: 0, name: 'apple', source: 'user' })
+    expect(() => images.setLabel(id, other, 5)).toThrow(/no class 5/)
+    // a label change leaves the image object (and so its cached model input and predictions) alone
+    expect(images.get(id)).toBe(image)
   })
 
   it('selects the next image when the current one is removed', async () => {

@@ -8,7 +8,10 @@ import type { SaliencyParams } from '../../../shared/jobs'
 import type { ModelInfo } from '../../../shared/model-format'
 import type { AttackForm } from '../state/attack.svelte'
 import type { FeatureVizForm } from '../state/featureviz.svelte'
-import { classByName, fmt, labScale, type Role } from '../views/attack/linked.svelte'
+import type { Role } from './roles'
+import { classByName } from './targets'
+import { fmt } from './format'
+import { labScale } from './eps'
 
 export type ExerciseView = 'saliency' | 'attack' | 'large-eps' | 'featureviz'
 
@@ -260,20 +263,24 @@ export function resolveAttackExercise(ex: AttackExercise, model: ModelInfo | und
   }
 }
 
-/** Carry a feature-visualization exercise to a model (ε, step scaled; the coordinate kept inside the representation). */
+/**
+ * Carry a feature-visualization exercise to a model (ε, step scaled). The coordinate is not the lab's index: each
+ * model's most active coordinate on the image (the view's default) — the lab's r_200 / r_205 exist only in 512-d
+ * and 2048-d representations, and one fixed index is often 0 (dead) on one of the two models, which would show
+ * nothing.
+ */
 export function resolveFeatureVizExercise(ex: FeatureVizExercise, model: ModelInfo | undefined): { patch: Partial<FeatureVizForm>; notes: string[] } {
   const s = labScale(model)
   const size = model?.representation.size ?? ex.feature + 1
-  const feature = Math.min(ex.feature, size - 1)
   const notes: string[] = []
   const eps = Number((ex.lab.eps * s).toPrecision(4))
   const stepSize = Number((ex.lab.stepSize * s).toPrecision(4))
   if (s !== 1 && model) {
     notes.push(`Scaled for ${model.input.height}×${model.input.width} inputs: ε ${ex.lab.eps} → ${eps} (still unconstrained), step ${ex.lab.stepSize} → ${stepSize} (× ${fmt(s)}).`)
   }
-  if (feature !== ex.feature) notes.push(`This model's representation has ${size} coordinates; using #${feature} instead of #${ex.feature}.`)
+  notes.push(`Coordinate: each model's most active one on the image instead of the lab's r_${ex.feature}${ex.feature >= size ? ` (this representation has ${size} coordinates)` : ''}, so the ascent starts from a live unit on both models.`)
   return {
-    patch: { feature, eps, stepSize, steps: ex.lab.steps, start: ex.start, noiseSigma: ex.noiseSigma, fakeRelu: false, keepIterates: 10, seed: 0 },
+    patch: { eps, stepSize, steps: ex.lab.steps, start: ex.start, noiseSigma: ex.noiseSigma, fakeRelu: false, keepIterates: 10, seed: 0 },
     notes
   }
 }

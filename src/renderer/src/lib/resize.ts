@@ -19,8 +19,13 @@ export interface Crop {
   size: number
 }
 
-export function centerCrop(width: number, height: number): Crop {
-  const size = Math.min(width, height)
+/**
+ * The centered square of `fraction` × the short side (the model's `input.cropFraction`: the evaluation's center
+ * crop, e.g. Imagenette's 128 of 146; 1 = the whole centered square).
+ */
+export function centerCrop(width: number, height: number, fraction = 1): Crop {
+  const f = fraction > 0 && fraction <= 1 ? fraction : 1
+  const size = Math.max(1, Math.round(Math.min(width, height) * f))
   return { x: Math.floor((width - size) / 2), y: Math.floor((height - size) / 2), size }
 }
 

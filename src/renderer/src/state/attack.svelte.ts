@@ -7,7 +7,11 @@ import type { AttackParams, AttackResult, JobRequestInput, StepTelemetry } from 
 import type { ChartConfiguration } from 'chart.js'
 import type { ImageBatch } from '../../../shared/images'
 import type { ModelInfo } from '../../../shared/model-format'
-import { CHART_TEXT, LinkedParams, axis, fmt, labScale, pairRoles, type PairModels, type Role } from '../views/attack/linked.svelte'
+import { LinkedParams, pairRoles, type PairModels, type Role } from './side-by-side/linked.svelte'
+import { CHART_TEXT, axis } from '../lib/chart-style'
+import { fmt } from '../lib/format'
+import { labScale } from '../lib/eps'
+import { convertBudget, inputDims } from '../lib/eps'
 
 export type AttackForm = Omit<AttackParams, 'method'>
 
@@ -71,29 +75,7 @@ export function attackParams(form: AttackForm): AttackParams {
   return { method: 'attack', ...form, targetClass: form.targeted ? form.targetClass ?? 0 : form.targetClass }
 }
 
-/**
- * The job requests for the current parameters: one twin run when linked and both models take the same input size,
- * else one job per model (each with its own parameters and an image batch at its own size).
- */
-export function sideBySideRequests<P extends object>(
-  pair: PairModels,
-  params: LinkedParams<P>,
-  batchFor: (model: ModelInfo) => ImageBatch,
-  toMethod: (form: P, model: ModelInfo) => JobRequestInput['params']
-): { roles: Role[]; request: JobRequestInput }[] {
-  const roles = pairRoles(pair)
-  const models = roles.map((r) => pair[r] as ModelInfo)
-  const sameSize =
-    models.length === 2 && models[0].input.height === models[1].input.height && models[0].input.width === models[1].input.width
-  if (params.linked && (models.length === 1 || sameSize)) {
-    const first = models[0]
-    return [{ roles, request: { models: models.map((m) => m.id), images: batchFor(first), params: toMethod(params.snapshot(roles[0]), first) } }]
-  }
-  return roles.map((role) => {
-    const model = pair[role] as ModelInfo
-    return { roles: [role], request: { models: [model.id], images: batchFor(model), params: toMethod(params.snapshot(role), model) } }
-  })
-}
+export { sideBySideRequests } from './side-by-side/requests'
 
 // ───────────────────────── telemetry → chart series ─────────────────────────
 
@@ -139,21 +121,6 @@ export function flipText(result: Pick<AttackResult, 'flippedAt' | 'targetClass'>
   return result.targetClass !== null ? `reached “${classes[result.targetClass] ?? result.targetClass}” at step ${at}` : `flipped at step ${at}`
 }
 
-/** Top-1 class and probability of image i in a Predictions block. */
-export function top1(pred: { probabilities: Float32Array; classes: number }, image: number): { index: number; p: number } {
-  let index = 0
-  let p = -1
-  const base = image * pred.classes
-  for (let c = 0; c < pred.classes; c++) {
-    const v = pred.probabilities[base + c]
-    if (v > p) {
-      p = v
-      index = c
-    }
-  }
-  return { index, p }
-}
-
 /** The attack view's state: linked parameters plus the preset last applied (stated on screen). */
 export class AttackState {
   params = new LinkedParams<AttackForm>({ ...DEFAULT_ATTACK })
@@ -182,6 +149,24 @@ export class AttackState {
     this.params.apply(patch)
     this.preset = preset
     this.presetNote = note
+  }
+
+  /**
+   * Switch L2 ↔ L∞ keeping the same RMS change per value (ε and step converted by √d, stated in the note); the
+   * number is never reinterpreted under the other norm.
+   */
+  setThreat(role: Role, threat: 'l2' | 'linf', model: Pick<ModelInfo, 'input'> | undefined): void {
+    const from = this.params.get(role)
+    if (from.threat === threat) return
+    if (!model) return this.set(role, 'threat', threat)
+    const eps = convertBudget(from.eps, from.threat, threat, model)
+    const stepSize = convertBudget(from.stepSize, from.threat, threat, model)
+    const old = { eps: from.eps, stepSize: from.stepSize, threat: from.threat }
+    this.set(role, 'threat', threat)
+    this.set(role, 'eps', eps)
+    this.set(role, 'stepSize', stepSize)
+    const name = (t: 'l2' | 'linf'): string => (t === 'l2' ? 'L2' : 'L∞')
+    this.presetNote = `Switched ${name(old.threat)} → ${name(threat)} at the same RMS change per value (÷ or × √d = ${fmt(Math.sqrt(inputDims(model)))}): ε ${fmt(old.eps)} → ${fmt(eps)}${threat === 'linf' ? ` (${fmt(eps * 255)}/255 per value)` : ''}, step ${fmt(old.stepSize)} → ${fmt(stepSize)}.`
   }
 
   /** A slider change: linked parameters move together; a manual edit leaves the preset. */

@@ -1,11 +1,13 @@
 /**
- * Robustness-curve state: a log-spaced ε grid, the true label of each image (the sample's label, else the user's
- * pick, else the standard model's clean prediction — the view says which), and the evaluate request.
+ * Robustness-curve state: a log-spaced ε grid, the evaluate request over the labelled images only (an unlabelled
+ * photo has no accuracy), and the 95 % Wilson interval of each point.
  */
 import type { ChartConfiguration } from 'chart.js'
 import type { EvaluateParams, EvaluateResult } from '../../../shared/jobs'
 import type { ModelInfo } from '../../../shared/model-format'
-import { CHART_TEXT, axis, fmt, labScale } from '../views/attack/linked.svelte'
+import { CHART_TEXT, axis } from '../lib/chart-style'
+import { fmt } from '../lib/format'
+import { labScale } from '../lib/eps'
 
 /** ε = 0 (clean accuracy) followed by n log-spaced values from min to max. */
 export function logGrid(min: number, max: number, n: number, includeZero = true): number[] {
@@ -18,60 +20,25 @@ export function logGrid(min: number, max: number, n: number, includeZero = true)
   return out
 }
 
-export type LabelSource = 'sample' | 'user' | 'predicted'
-
-export interface LabelledImage {
-  id: string
-  name: string
-  /** Class name from samples.json, when the image is a bundled sample. */
-  label: string | null
-}
-
-export interface ResolvedLabels {
-  labels: number[]
-  sources: LabelSource[]
-}
+/** The curve is drawn only over at least this many labelled images (fewer says how to add some instead). */
+export const MIN_LABELLED = 5
 
 /**
- * One label per image: the sample's label when it names one of the model's classes, else the user's pick, else the
- * standard model's clean prediction. Returns null for an image that needs a prediction when none is given.
+ * Wilson score interval (95 %, z = 1.96) for k successes out of n: unlike the normal approximation it stays inside
+ * [0, 1] and is honest for small n and for accuracies near 0 or 1.
  */
-export function resolveLabels(
-  images: readonly LabelledImage[],
-  classes: readonly string[],
-  userLabels: Readonly<Record<string, number>>,
-  predicted: readonly number[] | null
-): ResolvedLabels | null {
-  const lower = classes.map((c) => c.toLowerCase())
-  const labels: number[] = []
-  const sources: LabelSource[] = []
-  for (let i = 0; i < images.length; i++) {
-    const img = images[i]
-    const fromSample = img.label === null ? -1 : lower.indexOf(img.label.toLowerCase())
-    if (fromSample >= 0) {
-      labels.push(fromSample)
-      sources.push('sample')
-    } else if (userLabels[img.id] !== undefined) {
-      labels.push(userLabels[img.id])
-      sources.push('user')
-    } else if (predicted && predicted[i] !== undefined) {
-      labels.push(predicted[i])
-      sources.push('predicted')
-    } else {
-      return null
-    }
-  }
-  return { labels, sources }
+export function wilson(k: number, n: number, z = 1.96): { lo: number; hi: number } {
+  if (n <= 0) return { lo: 0, hi: 1 }
+  const p = k / n
+  const z2 = z * z
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n)
+  return { lo: Math.max(0, centre - half), hi: Math.min(1, centre + half) }
 }
 
-/** Whether any image would fall back to the standard model's prediction (then a predict job runs first). */
-export const needsPrediction = (images: readonly LabelledImage[], classes: readonly string[], userLabels: Readonly<Record<string, number>>): boolean =>
-  resolveLabels(images, classes, userLabels, null) === null
-
-export const LABEL_SOURCE_TEXT: Record<LabelSource, string> = {
-  sample: 'label from samples.json',
-  user: 'label you picked',
-  predicted: "standard model's clean prediction"
+/** Per ε: accuracy with its Wilson interval over the n evaluated images. */
+export function accuracyIntervals(result: Pick<EvaluateResult, 'accuracy'>, n: number): { acc: number; lo: number; hi: number }[] {
+  return result.accuracy.map((acc) => ({ acc, ...wilson(Math.round(acc * n), n) }))
 }
 
 export interface CurveForm {
@@ -127,31 +94,38 @@ export function minimalEpsText(result: Pick<EvaluateResult, 'minimalEps' | 'epsL
 
 export class CurveState {
   form = $state<CurveForm>(defaultCurveForm(undefined))
-  /** Labels the user picked, by image id. */
-  userLabels = $state<Record<string, number>>({})
-  /** The standard model's clean top-1 per image id, filled by a predict job when needed. */
-  predicted = $state.raw<Record<string, number>>({})
-
-  setUserLabel(id: string, label: number | null): void {
-    const next = { ...this.userLabels }
-    if (label === null) delete next[id]
-    else next[id] = label
-    this.userLabels = next
-  }
+  /** What the last threat switch did (stated on screen). */
+  note = $state('')
 
   resetFor(model: Pick<ModelInfo, 'input'> | undefined): void {
     this.form = defaultCurveForm(model, this.form.threat)
+    this.note = ''
+  }
+
+  /** L2 ↔ L∞ resets the ε range to that threat's preset (a number is never reinterpreted under the other norm). */
+  setThreat(threat: 'l2' | 'linf', model: Pick<ModelInfo, 'input'> | undefined): void {
+    if (threat === this.form.threat) return
+    const preset = defaultCurveForm(model, threat)
+    this.form = { ...this.form, threat, epsMin: preset.epsMin, epsMax: preset.epsMax }
+    this.note = `Switched to ${threat === 'l2' ? 'L2' : 'L∞'}: the ε range is that threat's preset, ${fmt(preset.epsMin)}–${fmt(preset.epsMax)}${threat === 'linf' ? ` (${fmt(preset.epsMin * 255)}/255–${fmt(preset.epsMax * 255)}/255 per value)` : ''}.`
   }
 }
 
 /** One chart for both models: accuracy (solid) and mean p(true) (dashed) against ε (log-spaced categories). */
 export function curveChartConfig(
   lines: { label: string; color: string; result: Pick<EvaluateResult, 'epsList' | 'accuracy' | 'meanTrueProb'> }[],
-  threat: 'l2' | 'linf'
+  threat: 'l2' | 'linf',
+  n = 0
 ): ChartConfiguration<'line'> {
   const epsList = lines[0]?.result.epsList ?? []
   const datasets: ChartConfiguration<'line'>['data']['datasets'] = []
   for (const l of lines) {
+    if (n > 0) {
+      // the 95 % Wilson band: lower bound, then the upper bound filled down to it
+      const band = accuracyIntervals(l.result, n)
+      datasets.push({ label: `${l.label} 95 % low`, data: band.map((b) => b.lo), borderColor: 'transparent', backgroundColor: 'transparent', pointRadius: 0 })
+      datasets.push({ label: `${l.label} 95 % interval (n = ${n})`, data: band.map((b) => b.hi), borderColor: 'transparent', backgroundColor: `${l.color}26`, pointRadius: 0, fill: '-1' })
+    }
     datasets.push({ label: `${l.label} accuracy`, data: l.result.accuracy, borderColor: l.color, backgroundColor: l.color, borderWidth: 2, pointRadius: 3 })
     datasets.push({ label: `${l.label} mean p(true)`, data: l.result.meanTrueProb, borderColor: l.color, backgroundColor: l.color, borderDash: [5, 4], borderWidth: 1.5, pointRadius: 2 })
   }
@@ -160,8 +134,8 @@ export function curveChartConfig(
     data: { labels: epsList.map((e) => fmt(e)), datasets },
     options: {
       plugins: {
-        title: { display: true, text: `Accuracy under ${threat === 'l2' ? 'L2' : 'L∞'} PGD against ε`, color: CHART_TEXT },
-        legend: { position: 'bottom', labels: { boxWidth: 12, color: CHART_TEXT } }
+        title: { display: true, text: `Accuracy under ${threat === 'l2' ? 'L2' : 'L∞'} PGD against ε${n > 0 ? ` (n = ${n} labelled images per point, 95 % Wilson band)` : ''}`, color: CHART_TEXT },
+        legend: { position: 'bottom', labels: { boxWidth: 12, color: CHART_TEXT, filter: (item) => !item.text.endsWith('95 % low') } }
       },
       scales: { x: axis(`ε (${threat === 'l2' ? 'L2' : 'L∞'}, log-spaced; 0 = clean)`), y: { min: 0, max: 1, ...axis('accuracy / mean p(true)') } }
     }

@@ -7,6 +7,8 @@ import type { ImageBatch } from '../../../shared/images'
 import type { SampleInfo } from '../../../shared/ipc'
 import { decodeImage, type Decoder } from '../lib/decode'
 import { ImageIntakeError } from '../lib/image-format'
+import { ANY_DATASET, datasetKey, resolveLabel, sampleLabels, type Labels, type ResolvedLabel } from '../lib/labels'
+import type { ModelInfo } from '../../../shared/model-format'
 import { centerCrop, clampCrop, cropResizeRgb, rgbFloatToRgba, type Crop, type RgbaImage } from '../lib/resize'
 
 export type ImageSource = { kind: 'file' } | { kind: 'sample'; sampleId: string } | { kind: 'card' }
@@ -15,8 +17,8 @@ export interface LoadedImage {
   id: string
   name: string
   source: ImageSource
-  /** Expected class name, when known (samples.json label); null for user photos. */
-  label: string | null
+  /** Known labels per dataset (samples.json, an experiment card); empty for user photos. See lib/labels.ts. */
+  labels: Labels
   /** Decoded, EXIF-oriented, downscaled to at most MAX_DECODED_SIDE. */
   pixels: RgbaImage
   crop: Crop
@@ -62,12 +64,37 @@ export class ImagesState {
   /** Decode and add image files (unsupported / corrupt / huge ones are reported in `errors`). Returns the new ids. */
   async add(files: Iterable<File>): Promise<string[]> {
     const list = [...files]
-    return this.#intake(list.map((f) => ({ name: f.name, source: { kind: 'file' } as const, label: null, read: async () => new Uint8Array(await f.arrayBuffer()) })))
+    return this.#intake(list.map((f) => ({ name: f.name, source: { kind: 'file' } as const, labels: {}, read: async () => new Uint8Array(await f.arrayBuffer()) })))
   }
 
-  /** Add decoded-from-bytes images (samples, experiment cards). */
+  /** Add decoded-from-bytes images (samples, experiment cards); `label`: a class name for any dataset. */
   async addBytes(entries: { name: string; bytes: Uint8Array<ArrayBuffer>; source: ImageSource; label?: string | null; crop?: Crop }[]): Promise<string[]> {
-    return this.#intake(entries.map((e) => ({ name: e.name, source: e.source, label: e.label ?? null, crop: e.crop, read: async () => e.bytes })))
+    return this.#intake(entries.map((e) => ({ name: e.name, source: e.source, labels: (e.label ? { [ANY_DATASET]: e.label } : {}) as Labels, crop: e.crop, read: async () => e.bytes })))
+  }
+
+  /**
+   * The default crop's fraction of the short side for new images (the pair's `input.cropFraction`); images already
+   * loaded keep their crop.
+   */
+  cropFraction = $state(1)
+
+  /**
+   * The user's labels, by image id then dataset key (null = "unknown", overriding a sample's label). Kept apart from
+   * the image objects so a label change does not invalidate the pixels, the model inputs or the predictions.
+   */
+  picks = $state.raw<Readonly<Record<string, Readonly<Record<string, string | null>>>>>({})
+
+  /** An image's true class for `model` (see lib/labels.ts), or null when unknown. */
+  labelFor(image: Pick<LoadedImage, 'id' | 'labels'>, model: Pick<ModelInfo, 'training' | 'classes'> | undefined): ResolvedLabel | null {
+    return resolveLabel({ labels: image.labels, picked: this.picks[image.id] ?? {} }, model)
+  }
+
+  /** Set (class index) or clear to "unknown" (null) the user's label of an image for `model`'s dataset. */
+  setLabel(id: string, model: Pick<ModelInfo, 'training' | 'classes'>, classIndex: number | null): void {
+    if (classIndex !== null && !(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < model.classes.length)) throw new Error(`no class ${classIndex} in this model`)
+    if (!this.get(id)) throw new Error(`no loaded image with id ${id}`)
+    const key = datasetKey(model)
+    this.picks = { ...this.picks, [id]: { ...this.picks[id], [key]: classIndex === null ? null : model.classes[classIndex] } }
   }
 
   async loadSampleList(): Promise<SampleInfo[]> {
@@ -106,6 +133,37 @@ export class ImagesState {
     }
   }
 
+  /**
+   * Bundled samples as one model-size batch (default crop), without adding them to the strip: what the default-image
+   * chooser predicts on. Cached per sample, size and crop fraction. Samples that fail to decode are left out.
+   */
+  async sampleBatch(ids: readonly string[], size: ModelSize): Promise<{ ids: string[]; batch: ImageBatch }> {
+    const per = size.height * size.width * 3
+    const kept: string[] = []
+    const inputs: Float32Array[] = []
+    for (const id of ids) {
+      const key = `${id}|${size.height}x${size.width}|${this.cropFraction}`
+      let input = this.#sampleInputs.get(key)
+      if (!input) {
+        try {
+          const pixels = await this.#decode(id, await this.#readSample(id))
+          input = cropResizeRgb(pixels, centerCrop(pixels.width, pixels.height, this.cropFraction), size.height, size.width)
+          this.#sampleInputs.set(key, input)
+          await nextTask()
+        } catch {
+          continue
+        }
+      }
+      kept.push(id)
+      inputs.push(input)
+    }
+    const data = new Float32Array(kept.length * per)
+    inputs.forEach((input, n) => data.set(input, n * per))
+    return { ids: kept, batch: { data, shape: [kept.length, size.height, size.width, 3] } }
+  }
+
+  #sampleInputs = new Map<string, Float32Array>()
+
   /** Load bundled samples by id (skips those already loaded). */
   async addSamples(sampleIds: string[]): Promise<string[]> {
     const loaded = new Set(this.images.flatMap((i) => (i.source.kind === 'sample' ? [i.source.sampleId] : [])))
@@ -115,13 +173,13 @@ export class ImagesState {
       wanted.map((id) => ({
         name: infos.get(id)?.title ?? id,
         source: { kind: 'sample', sampleId: id } as const,
-        label: infos.get(id)?.label ?? null,
+        labels: sampleLabels(infos.get(id) ?? { label: null }),
         read: () => this.#readSample(id)
       }))
     )
   }
 
-  async #intake(entries: { name: string; source: ImageSource; label: string | null; crop?: Crop; read: () => Promise<Uint8Array<ArrayBuffer>> }[]): Promise<string[]> {
+  async #intake(entries: { name: string; source: ImageSource; labels: Labels; crop?: Crop; read: () => Promise<Uint8Array<ArrayBuffer>> }[]): Promise<string[]> {
     if (entries.length === 0) return []
     this.busy = true
     const errors: IntakeError[] = []
@@ -132,8 +190,8 @@ export class ImagesState {
           const pixels = await this.#decode(entry.name, await entry.read())
           // each step of a big photo costs 10–20 ms: give the event loop a turn between them (no task over 50 ms)
           await nextTask()
-          const crop = entry.crop ? clampCrop(entry.crop, pixels.width, pixels.height) : centerCrop(pixels.width, pixels.height)
-          added.push({ id: `img-${this.#nextId++}`, name: entry.name, source: entry.source, label: entry.label, pixels, crop, thumb: thumbnail(pixels, crop), thumbCrop: crop })
+          const crop = entry.crop ? clampCrop(entry.crop, pixels.width, pixels.height) : centerCrop(pixels.width, pixels.height, this.cropFraction)
+          added.push({ id: `img-${this.#nextId++}`, name: entry.name, source: entry.source, labels: entry.labels, pixels, crop, thumb: thumbnail(pixels, crop), thumbCrop: crop })
           await nextTask()
         } catch (err) {
           errors.push({ fileName: entry.name, message: err instanceof ImageIntakeError ? err.message : `${entry.name}: ${errorMessage(err)}` })
@@ -181,7 +239,7 @@ export class ImagesState {
 
   resetCrop(id: string): void {
     const image = this.get(id)
-    if (image) this.setCrop(id, centerCrop(image.pixels.width, image.pixels.height))
+    if (image) this.setCrop(id, centerCrop(image.pixels.width, image.pixels.height, this.cropFraction))
   }
 
   get(id: string): LoadedImage | undefined {

@@ -124,6 +124,15 @@ export class SaliencyState {
     return role === 'standard' ? this.standard : this.robust
   }
 
+  /** Back to the defaults (linked, default parameters and display). */
+  reset(): void {
+    this.linked = true
+    this.standard = defaultPanelParams()
+    this.robust = defaultPanelParams()
+    this.display = { preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6, allImages: false }
+    this.presetId = ''
+  }
+
   /** Set one parameter: on both panels when linked, else on `role` only. */
   set<K extends keyof SaliencyPanelParams>(role: Role, key: K, value: SaliencyPanelParams[K]): void {
     for (const r of this.linked ? ROLE_KEYS : [role]) this.get(r)[key] = value

@@ -3,9 +3,11 @@ import type { AttackResult, FeatureVizResult, StepTelemetry } from '../../../../
 import type { ModelInfo } from '../../../../shared/model-format'
 import type { ExportImage, ExportPanel, ExportSnapshot } from '../../lib/export'
 import { rgbFloatToRgba } from '../../lib/resize'
-import { amplify, flipText, top1, type AttackForm, type AttackState } from '../../state/attack.svelte'
-import type { FeatureVizForm } from '../../state/featureviz.svelte'
-import { fmt, type Role } from './linked.svelte'
+import { amplify, flipText, type AttackForm, type AttackState } from '../attack.svelte'
+import { top1 } from '../../lib/predictions'
+import type { FeatureVizForm } from '../featureviz.svelte'
+import { type Role } from './linked.svelte'
+import { fmt } from '../../lib/format'
 import type { SideBySide } from './side-by-side.svelte'
 
 type Flat = ExportSnapshot['params']

@@ -5,7 +5,7 @@
  */
 import type { JobFinishedEvent } from '../../../../shared/ipc'
 import type { JobRequestInput, Method, ResultFor, StepTelemetry } from '../../../../shared/jobs'
-import { JobRunner, type JobStatus } from '../../state/jobs.svelte'
+import { JobRunner, type JobStatus } from '../jobs.svelte'
 
 export class SideRuns {
   readonly runners: JobRunner[]

@@ -5,11 +5,11 @@
  * during component initialisation.
  */
 import { untrack } from 'svelte'
-import type { SettingsState } from '../../state/settings.svelte'
-import type { ExportHub } from '../../state/export.svelte'
+import type { SettingsState } from '../settings.svelte'
+import type { ExportHub } from '../export.svelte'
 import type { ExportSnapshot } from '../../lib/export'
 import type { ModelInfo } from '../../../../shared/model-format'
-import type { AttackForm, AttackPresetId, AttackState } from '../../state/attack.svelte'
+import type { AttackForm, AttackPresetId, AttackState } from '../attack.svelte'
 import { attackPresetRecord } from './export'
 import type { LinkedParams } from './linked.svelte'
 
