@@ -30,6 +30,7 @@ def main():
     p.add_argument('--model', type=Path, required=True)
     p.add_argument('--clean-csv', type=Path, required=True)
     p.add_argument('--robust-csv', type=Path, required=True)
+    p.add_argument('--backend', default='wasm', help='the engine backend the CSVs were measured on')
     args = p.parse_args()
     spec_path = args.model / 'model.json'
     spec = json.loads(spec_path.read_text())
@@ -45,8 +46,8 @@ def main():
             if int(r['images']) != n_robust or r['threat'] != 'l2':
                 raise SystemExit(f'{args.robust_csv}: expected L2 rows over {n_robust} images, got {r}')
             robust[str(float(r['eps']))] = float(r['accuracy'])
-    evaluated_with = EVALUATED_WITH if n_clean == 10000 else (
-        f'npm run lab -- evaluate (TF.js wasm engine) on the test center crops as PyTorch computed them (PIL, written as '
+    evaluated_with = EVALUATED_WITH if n_clean == 10000 and args.backend == 'wasm' else (
+        f'npm run lab -- evaluate (the app\'s engine, backend {args.backend}) on the test center crops as PyTorch computed them (PIL, written as '
         f'lossless PNG by png_split.py), clean {n_clean}, L2 PGD-20 step 2.5ε/20, no random start, best iterate, on '
         f'first {n_robust} (round-robin order)')
     engine = {'clean': float(clean_rows[0]['accuracy']), 'robust': {'l2': robust}, 'evaluatedWith': evaluated_with}

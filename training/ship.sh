@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 CKPT=${1:?usage: training/ship.sh training/runs/<run>/last.pt}
 PY=${PY:-/usr/bin/python3}
 THREADS=${THREADS:-2}
+BACKEND=${BACKEND:-onnxruntime}  # the app's default backend (the engine falls back, and says so, where it cannot start)
 
 out=$($PY training/export.py --checkpoint "$CKPT" --threads "$THREADS" | tee /dev/stderr | sed -n 's/^wrote \([^ ]*\) .*/\1/p')
 [ -n "$out" ] || { echo "ship: export.py did not report the folder it wrote" >&2; exit 1; }
@@ -32,6 +33,6 @@ EOF2
 )
 PNG_DIR=${PNG_DIR:-$tmp/png}
 [ -d "$PNG_DIR/test" ] || $PY training/png_split.py --split test --dataset "$dataset" --resolution "$res" --out "$PNG_DIR"
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_clean" --eps-list 0 --threads "$THREADS" --out "$tmp/clean" >/dev/null
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_robust" --eps-list "$eps_list" --threads "$THREADS" --out "$tmp/pgd" >/dev/null
-$PY training/engine_metrics.py --model "resources/models/$id" --clean-csv "$tmp/clean/evaluate.csv" --robust-csv "$tmp/pgd/evaluate.csv"
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_clean" --eps-list 0 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/clean" >/dev/null
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_robust" --eps-list "$eps_list" --threads "$THREADS" --backend "$BACKEND" --out "$tmp/pgd" >/dev/null
+$PY training/engine_metrics.py --model "resources/models/$id" --clean-csv "$tmp/clean/evaluate.csv" --robust-csv "$tmp/pgd/evaluate.csv" --backend "$BACKEND"
