@@ -10,7 +10,7 @@
 import type { BatchObjective, ClassifierFactory, DifferentiableClassifier, ModelWeights } from '../classifier'
 import { randomModelWeights } from '../models/random'
 import { Rng } from '../rng'
-import KNOWN from './self-check-values.json'
+import KNOWN from './self-check-values.json' with { type: 'json' }
 
 export const SELF_CHECK_BATCH = 2
 const SIZE = 8
