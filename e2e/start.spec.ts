@@ -32,7 +32,7 @@ test('npm start without the Electron binary serves the app in browser mode and s
     expect(fallback).toEqual([expect.stringMatching(/^npm start: no Electron binary \(.*\) — starting browser mode instead/)])
 
     await page.goto(url!)
-    await expect(page.getByTestId('backend')).toHaveText(/^(wasm|cpu|tensorflow|tensorflow-gpu)$/)
+    await expect(page.getByTestId('backend')).toHaveText(/^(onnxruntime|wasm|cpu|tensorflow|tensorflow-gpu)$/)
     await page.getByTestId('samples-toggle').click()
     await page.getByTestId('sample-cat-chelsea.jpg').click()
     await expect(page.getByTestId('top5-standard').locator('li')).toHaveCount(5)
