@@ -72,9 +72,10 @@ async function runJob<M extends MethodParams['method']>(engine: Engine, modelId:
   return result as ResultFor<M>
 }
 
-async function loadBatch(paths: string[], width: number, height: number): Promise<ImageBatch> {
+/** `cropFraction`: the model card's input.cropFraction, as training/sample_predictions.py crops (1 for test-set PNGs). */
+async function loadBatch(paths: string[], width: number, height: number, cropFraction = 1): Promise<ImageBatch> {
   const data = new Float32Array(paths.length * height * width * 3)
-  for (const [i, path] of paths.entries()) data.set((await loadImageForModel(path, width, height)).data, i * height * width * 3)
+  for (const [i, path] of paths.entries()) data.set((await loadImageForModel(path, width, height, cropFraction)).data, i * height * width * 3)
   return { data, shape: [paths.length, height, width, 3] }
 }
 
@@ -269,7 +270,7 @@ describe('shipped models', () => {
         const { samples } = expected()
         expect(samples.map((s) => s.id)).toEqual(SAMPLE_IDS)
         for (const s of samples) expect(await rgbSha256(join(pngDir, `${s.id}.png`)), `${s.id}: PIL here decodes other pixels than at export`).toBe(s.pixelsSha256)
-        const images = await loadBatch(samples.map((s) => join(pngDir, `${s.id}.png`)), spec.input.width, spec.input.height)
+        const images = await loadBatch(samples.map((s) => join(pngDir, `${s.id}.png`)), spec.input.width, spec.input.height, spec.input.cropFraction)
         const { probabilities, classes } = (await runJob(engine, spec.id, images, { method: 'predict' })).predictions
         for (const [i, s] of samples.entries()) {
           for (let c = 0; c < classes; c++) {
@@ -284,7 +285,7 @@ describe('shipped models', () => {
         const spec = readSpec(folder)
         const { samples } = expected()
         expect(samples.length).toBeGreaterThanOrEqual(9)
-        const images = await loadBatch(samples.map((s) => join(SAMPLES_DIR, s.id)), spec.input.width, spec.input.height)
+        const images = await loadBatch(samples.map((s) => join(SAMPLES_DIR, s.id)), spec.input.width, spec.input.height, spec.input.cropFraction)
         const { probabilities, classes } = (await runJob(engine, spec.id, images, { method: 'predict' })).predictions
         for (const [i, s] of samples.entries()) {
           const row = Array.from(probabilities.subarray(i * classes, (i + 1) * classes))

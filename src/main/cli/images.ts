@@ -292,6 +292,6 @@ export function fitToModel(img: RgbImage, targetWidth: number, targetHeight: num
 }
 
 /** File → model-sized RGB float image. */
-export async function loadImageForModel(path: string, targetWidth: number, targetHeight: number): Promise<RgbImage> {
-  return fitToModel(toRgbFloat(await readImageFile(path)), targetWidth, targetHeight)
+export async function loadImageForModel(path: string, targetWidth: number, targetHeight: number, cropFraction = 1): Promise<RgbImage> {
+  return fitToModel(toRgbFloat(await readImageFile(path)), targetWidth, targetHeight, cropFraction)
 }
