@@ -6,6 +6,8 @@
 # 2. the app's engine evaluates the exported files with the same protocol (`node out/main/cli.js evaluate`) on the
 #    same pixels: the test split as PyTorch decoded it, written as lossless PNGs (png_split.py says why);
 # 3. engine_metrics.py records the engine's numbers in model.json and prints both side by side.
+# The PNGs are already center crops at the model's size: --crop-fraction 1, or a model card's input.cropFraction
+# would crop them a second time.
 # Needs a built app (`npx electron-vite build`) for step 2. THREADS (default 2) for PyTorch and the engine;
 # PNG_DIR (default: a temp folder) keeps the PNGs between calls (one folder per dataset and resolution).
 set -euo pipefail
@@ -33,6 +35,6 @@ EOF2
 )
 PNG_DIR=${PNG_DIR:-$tmp/png}
 [ -d "$PNG_DIR/test" ] || $PY training/png_split.py --split test --dataset "$dataset" --resolution "$res" --out "$PNG_DIR"
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_clean" --eps-list 0 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/clean" >/dev/null
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_robust" --eps-list "$eps_list" --threads "$THREADS" --backend "$BACKEND" --out "$tmp/pgd" >/dev/null
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_clean" --eps-list 0 --crop-fraction 1 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/clean" >/dev/null
+node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_robust" --eps-list "$eps_list" --crop-fraction 1 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/pgd" >/dev/null
 $PY training/engine_metrics.py --model "resources/models/$id" --clean-csv "$tmp/clean/evaluate.csv" --robust-csv "$tmp/pgd/evaluate.csv" --backend "$BACKEND"

@@ -111,7 +111,15 @@ if (!app.requestSingleInstanceLock()) {
     app.exit(1)
   })
   app.on('window-all-closed', () => app.quit())
-  app.on('will-quit', () => void services?.dispose())
+  // hold the quit until the compute workers have stopped: a worker thread torn down inside an ONNX Runtime call
+  // aborts the process (compute/protocol.ts, ShutdownMessage); the pool bounds the wait with its shutdown grace
+  app.on('will-quit', (event) => {
+    if (!services) return
+    const stopping = services
+    services = null
+    event.preventDefault()
+    void stopping.dispose().finally(() => app.quit())
+  })
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0 && services) createWindow()
   })

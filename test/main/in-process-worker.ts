@@ -11,19 +11,27 @@ export class InProcessWorker extends EventEmitter {
   private readonly channel = new MessageChannel()
   constructor(engines: Engine[]) {
     super()
-    serveEngine(this.channel.port2 as unknown as WorkerPort, async (options) => {
-      const engine = await createEngine(options)
-      engines.push(engine)
-      return engine
-    })
+    serveEngine(
+      this.channel.port2 as unknown as WorkerPort,
+      async (options) => {
+        const engine = await createEngine(options)
+        engines.push(engine)
+        return engine
+      },
+      () => void this.terminate()
+    )
     this.channel.port1.on('message', (m) => this.emit('message', m))
   }
   postMessage(message: MainToWorker, transfer?: ArrayBuffer[]): void {
     this.channel.port1.postMessage(message, transfer)
   }
+  private exited = false
   async terminate(): Promise<number> {
+    if (this.exited) return 0
+    this.exited = true
     this.channel.port1.close()
     this.channel.port2.close()
+    this.emit('exit', 0)
     return 0
   }
 }

@@ -48,6 +48,22 @@ describe('compute pool', () => {
     pool = null
   })
 
+  it('terminate() asks each worker to shut down and resolves once it has exited; one deaf to that is terminated after the grace', async () => {
+    pool = fakePool({ size: 2 })
+    await pool.backend()
+    const started = Date.now()
+    await pool.terminate()
+    expect(Date.now() - started).toBeLessThan(5_000) // they exited on the shutdown message, not at the 15 s grace
+    pool = null
+    const logged: string[] = []
+    const deaf = fakePool({ mode: 'deaf-to-shutdown', shutdownGraceMs: 300, log: (m) => logged.push(m) })
+    await deaf.backend()
+    const t0 = Date.now()
+    await deaf.terminate()
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250)
+    expect(logged).toContain('compute worker did not stop within 300 ms; terminating it')
+  })
+
   it('fails the job of a worker that exits mid-job with a clear error, replaces the worker and keeps going', async () => {
     pool = fakePool()
     await expect(pool.run({ modelId: 'crash', images: image(), params: predict })).rejects.toThrow('compute worker crashed: exited with code 3')

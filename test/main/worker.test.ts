@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { MessageChannel, Worker } from 'node:worker_threads'
@@ -10,14 +11,20 @@ import { writeRandomModel } from '../../src/main/engine/index'
 import { image, tempDir } from './helpers'
 
 describe('serveEngine (the worker side, in-process)', () => {
-  function connect(engine: Partial<Engine> | Error) {
+  function connect(engine: Partial<Engine> | Error | (() => Promise<Engine>)) {
     const { port1, port2 } = new MessageChannel()
     const received: WorkerToMain[] = []
+    const exits: number[] = []
     port1.on('message', (m: WorkerToMain) => received.push(m))
-    serveEngine(port2 as unknown as WorkerPort, async () => {
-      if (engine instanceof Error) throw engine
-      return engine as Engine
-    })
+    serveEngine(
+      port2 as unknown as WorkerPort,
+      async () => {
+        if (engine instanceof Error) throw engine
+        if (typeof engine === 'function') return engine()
+        return engine as Engine
+      },
+      () => exits.push(Date.now())
+    )
     const next = async (predicate: (m: WorkerToMain) => boolean): Promise<WorkerToMain> => {
       for (let i = 0; i < 400; i++) {
         const found = received.find(predicate)
@@ -26,8 +33,46 @@ describe('serveEngine (the worker side, in-process)', () => {
       }
       throw new Error('no such message')
     }
-    return { port: port1, received, next, close: () => (port1.close(), port2.close()) }
+    return { port: port1, received, exits, next, close: () => (port1.close(), port2.close()) }
   }
+
+  const settle = () => new Promise((r) => setTimeout(r, 20))
+
+  it('shutdown during the engine start exits only once the start has settled (no thread torn down inside ONNX Runtime)', async () => {
+    let finishStart: (engine: Engine) => void = () => {}
+    const w = connect(() => new Promise<Engine>((resolve) => (finishStart = resolve)))
+    w.port.postMessage({ id: 0, type: 'init', modelsDir: '/m' })
+    w.port.postMessage({ id: 0, type: 'shutdown' })
+    await settle()
+    expect(w.exits).toEqual([]) // still starting: waiting, not exiting
+    finishStart({ backend: 'cpu' } as Engine)
+    await settle()
+    expect(w.exits).toHaveLength(1)
+    w.close()
+  })
+
+  it('shutdown cancels a running job, exits after it has answered, and refuses jobs that arrive afterwards', async () => {
+    let finishJob: () => void = () => {}
+    const w = connect({
+      backend: 'cpu',
+      // a job that notices the abort only at its next step, like the engine's methods
+      run: (_job, ctx) => new Promise((_resolve, reject) => (finishJob = () => reject(ctx.signal.aborted ? new CancelledError() : new Error('not aborted'))))
+    })
+    w.port.postMessage({ id: 0, type: 'init', modelsDir: '/m' })
+    await w.next((m) => m.type === 'ready')
+    w.port.postMessage({ id: 3, type: 'run', job: { modelId: 'm', images: image(), params: { method: 'predict' } } })
+    await settle()
+    w.port.postMessage({ id: 0, type: 'shutdown' })
+    w.port.postMessage({ id: 4, type: 'run', job: { modelId: 'm', images: image(), params: { method: 'predict' } } })
+    expect(await w.next((m) => m.id === 4)).toMatchObject({ type: 'error', message: 'compute worker is shutting down', cancelled: false })
+    await settle()
+    expect(w.exits).toEqual([]) // job 3 is still inside its step
+    finishJob()
+    expect(await w.next((m) => m.id === 3)).toMatchObject({ type: 'error', cancelled: true })
+    await settle()
+    expect(w.exits).toHaveLength(1)
+    w.close()
+  })
 
   it('reports ready with the engine backend and its fallback notices, runs a job with progress, and moves result arrays', async () => {
     const probabilities = new Float32Array([0.1, 0.9])
@@ -109,4 +154,19 @@ describe.skipIf(skip)('the built compute worker (out/main/chunks/worker-*.js) wi
     await expect(pool.run({ modelId: 'tiny', images: image(), params: { method: 'predict' } })).resolves.toMatchObject({ run: { modelId: 'tiny' } })
     expect(pool.stats()).toMatchObject({ busy: 0, replaced: 0 })
   })
+
+  it('a shutdown at any moment of the engine start ends the worker cleanly: the process is not aborted (CI saw SIGABRT from terminate())', async () => {
+    if (!builtWorker) throw new Error('no built worker chunk: run `npm run build`')
+    const modelsDir = tempDir()
+    await writeRandomModel(modelsDir, { id: 'tiny', width: 4 })
+    const delays = [0, 150, 300, 450, 600, 800]
+    const probe = spawnSync(process.execPath, [resolve(import.meta.dirname, 'fixtures/shutdown-probe.mjs'), resolve(chunks, builtWorker), modelsDir, delays.join(',')], {
+      encoding: 'utf8',
+      timeout: 120_000
+    })
+    expect(probe.stderr).not.toContain('terminate called')
+    expect({ status: probe.status, signal: probe.signal }).toEqual({ status: 0, signal: null })
+    expect(probe.stdout).toContain('all stopped')
+    expect(probe.stdout.match(/: exit 0$/gm)).toHaveLength(delays.length)
+  }, 150_000)
 })

@@ -26,6 +26,7 @@ const common: Record<string, OptionSpec> = {
   'shared-scale': { type: 'boolean', help: 'twin runs: one display scale computed from both models\' maps' },
   seed: { type: 'string', arg: 'N', check: 'int', help: 'seed of every random choice (default 0)' },
   json: { type: 'boolean', help: 'also print result.json to stdout' },
+  'crop-fraction': { type: 'string', arg: 'F', check: 'number', help: 'center crop of image files before the resize, as a fraction of the short side (default: the model card\'s input.cropFraction, e.g. 128/146; give 1 for images already cropped to the model\'s size, such as png_split.py\'s test sets)' },
   'input-npy': { type: 'string', arg: 'FILE', help: 'input images as a float32 NHWC .npy in [0,1] (instead of image files)' },
   workers: { type: 'string', arg: 'N', check: 'int', help: 'run on N compute worker threads (default 0 = in this process)' },
   threads: { type: 'string', arg: 'N', check: 'int', help: 'wasm threads per engine (default 1; engine-notes §6.2: on 2 cores use 1 worker × 2 threads or 2 workers × 1 thread)' },

@@ -156,8 +156,16 @@ export class Context {
     return index
   }
 
-  /** The models' input.cropFraction (1 when absent): the default crop of image files, as in the model's evaluation. */
+  /**
+   * --crop-fraction, else the models' input.cropFraction (1 when absent): the crop of image files, as in the model's
+   * evaluation. Test sets that were already center-cropped to the model's size need 1, or they would be cropped twice.
+   */
   get cropFraction(): number {
+    const given = this.opts.number('crop-fraction')
+    if (given !== undefined) {
+      if (!(given > 0 && given <= 1)) throw new UsageError(`--crop-fraction must be in (0, 1], got ${given}`)
+      return given
+    }
     const [a, b] = this.models
     const fraction = a.spec.input.cropFraction ?? 1
     if (b && (b.spec.input.cropFraction ?? 1) !== fraction) throw new UsageError(`--model: ${a.id} and ${b.id} were evaluated on different crops (input.cropFraction ${fraction} and ${b.spec.input.cropFraction ?? 1})`)

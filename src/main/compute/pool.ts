@@ -19,6 +19,11 @@ export interface PoolOptions {
   wasmThreads?: number
   /** A cancelled job's worker that has not answered within this time is terminated and replaced. */
   cancelGraceMs?: number
+  /**
+   * A worker asked to stop (shutdown message) that has not exited within this time is terminated. Terminating at once
+   * could tear a thread down inside an ONNX Runtime call, which aborts the whole process (protocol.ts).
+   */
+  shutdownGraceMs?: number
   /** Consecutive workers that die before `ready` before the pool gives up (instead of respawning forever). */
   maxStartFailures?: number
   log?: (message: string) => void
@@ -99,6 +104,8 @@ interface Slot {
   /** The backend order it was started with (backendsKey). */
   backends: string
   alive: boolean
+  /** Set by the worker's exit event (a stop then has nothing to wait for). */
+  exited: boolean
   ready: boolean
   task: Task | null
   /** Set while a cancelled task still occupies the worker; fires the replacement if it never answers. */
@@ -111,6 +118,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
   let backends = options.backends
   const backendsKey = (order: BackendName[] | undefined): string => (order ? order.join(',') : '')
   const cancelGraceMs = options.cancelGraceMs ?? 10_000
+  const shutdownGraceMs = options.shutdownGraceMs ?? 15_000
   const maxStartFailures = options.maxStartFailures ?? 3
   const log = options.log ?? (() => {})
   const slots: Slot[] = []
@@ -139,11 +147,14 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
 
   function spawn(): void {
     const worker = factory()
-    const slot: Slot = { worker, threads, backends: backendsKey(backends), alive: true, ready: false, task: null, cancelTimer: null }
+    const slot: Slot = { worker, threads, backends: backendsKey(backends), alive: true, exited: false, ready: false, task: null, cancelTimer: null }
     slots.push(slot)
     worker.on('message', (message: WorkerToMain) => onMessage(slot, message))
     worker.on('error', (error: Error) => onCrash(slot, error.message))
-    worker.on('exit', (code: number) => onCrash(slot, `exited with code ${code}`))
+    worker.on('exit', (code: number) => {
+      slot.exited = true
+      onCrash(slot, `exited with code ${code}`)
+    })
     post(slot, { id: WORKER_ID, type: 'init', modelsDir: options.modelsDir, backends, wasmThreads: threads })
   }
 
@@ -164,11 +175,29 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
       if (slot.task) continue // retired when its job ends
       if (stale(slot) || current() > size) {
         retire(slot)
-        void slot.worker.terminate()
+        void stop(slot) // it may still be starting its engine: never terminate it mid-start
       }
     }
     while (current() < size) spawn()
     dispatch()
+  }
+
+  /**
+   * Ask a retired worker to stop and resolve when it has exited: it cancels its jobs and exits once its engine's start
+   * and jobs have settled; one that does not within shutdownGraceMs is terminated.
+   */
+  function stop(slot: Slot): Promise<void> {
+    if (slot.exited) return Promise.resolve()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const exited = new Promise<void>((resolve) => slot.worker.once('exit', () => resolve()))
+    const forced = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log(`compute worker did not stop within ${shutdownGraceMs} ms; terminating it`)
+        void slot.worker.terminate().finally(resolve)
+      }, shutdownGraceMs)
+    })
+    post(slot, { id: WORKER_ID, type: 'shutdown' })
+    return Promise.race([exited, forced]).finally(() => clearTimeout(timer))
   }
 
   function retire(slot: Slot): void {
@@ -201,7 +230,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
         // fresh one, so stop instead of respawning
         log(message.message)
         retire(slot)
-        void slot.worker.terminate()
+        void stop(slot)
         if (!slots.some((s) => s.ready)) failEverything(new Error(message.message))
       }
       return
@@ -229,7 +258,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
     slot.cancelTimer = null
     if (stale(slot) || current() > size) {
       retire(slot) // the pool was shrunk or given another thread count or backend order while this worker was busy
-      void slot.worker.terminate()
+      void stop(slot)
       rebalance()
     }
     dispatch()
@@ -363,7 +392,7 @@ export function createPool(factory: WorkerFactory, options: PoolOptions): Comput
         if (slot.cancelTimer) clearTimeout(slot.cancelTimer)
         if (slot.task) settle(slot.task, { error })
       }
-      await Promise.all(all.map((s) => s.worker.terminate()))
+      await Promise.all(all.map(stop))
     }
   }
 }

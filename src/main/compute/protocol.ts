@@ -2,7 +2,7 @@
  * The one long-lived protocol between main (pool.ts) and a compute worker (worker.ts): every message is
  * `{ id, type, … }` (netron style). id 0 is the worker itself (init/ready); run ids are > 0 and unique per pool.
  * `run` → progress… then `result`; `partial` (a sample range of a split SmoothGrad job) → progress… then
- * `partial-result`; either may end in `error` instead.
+ * `partial-result`; either may end in `error` instead. `shutdown` ends the worker once nothing native is in flight.
  */
 import type { BackendName, EngineJob, SmoothGradPartial } from '../engine/api'
 import type { JobProgress, MethodResult, ModelRunInfo, Predictions } from '../../shared/jobs'
@@ -19,7 +19,14 @@ export type SampleRange = { start: number; end: number }
  */
 export type PartialMessage = { id: number; type: 'partial'; job: EngineJob; range: SampleRange; predictions: boolean }
 export type CancelMessage = { id: number; type: 'cancel' }
-export type MainToWorker = InitMessage | RunMessage | PartialMessage | CancelMessage
+/**
+ * Stop: cancel every job, wait until the engine's start and the jobs have settled, then exit. Never
+ * `Worker.terminate()` a worker that may be inside a native call: onnxruntime-node aborts the whole process
+ * ("terminate called after throwing an instance of 'Napi::Error'") when its thread is torn down while a session is
+ * being created.
+ */
+export type ShutdownMessage = { id: typeof WORKER_ID; type: 'shutdown' }
+export type MainToWorker = InitMessage | RunMessage | PartialMessage | CancelMessage | ShutdownMessage
 
 /** `notices`: backends that started but failed their self-check before `backend` was chosen (shown to the user). */
 export type ReadyMessage = { id: typeof WORKER_ID; type: 'ready'; backend: string; notices?: string[] }

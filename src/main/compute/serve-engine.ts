@@ -12,9 +12,29 @@ export interface WorkerPort {
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
-export function serveEngine(port: WorkerPort, createEngine: (options: EngineOptions) => Promise<Engine>): void {
+/**
+ * `exit`: called once a `shutdown` has cancelled everything and the engine's start and every job have settled
+ * (worker.ts ends the thread there; tests observe it).
+ */
+export function serveEngine(port: WorkerPort, createEngine: (options: EngineOptions) => Promise<Engine>, exit: () => void = () => {}): void {
   let engine: Promise<Engine> | null = null
   const controllers = new Map<number, AbortController>()
+  const running = new Set<Promise<void>>()
+  let shuttingDown = false
+
+  async function shutdown(): Promise<void> {
+    shuttingDown = true
+    for (const controller of controllers.values()) controller.abort()
+    await engine?.catch(() => {})
+    while (running.size > 0) await Promise.allSettled([...running])
+    exit()
+  }
+
+  /** Keeps `job` in `running` until it settles, so a shutdown waits for it. */
+  function track(job: Promise<void>): void {
+    running.add(job)
+    void job.finally(() => running.delete(job))
+  }
 
   /** Runs `work` under its own AbortController; a failure or cancel becomes an `error` message. */
   async function serve(id: number, work: (ready: Engine, ctx: RunContext) => Promise<void>): Promise<void> {
@@ -67,6 +87,7 @@ export function serveEngine(port: WorkerPort, createEngine: (options: EngineOpti
   port.on('message', (message) => {
     switch (message.type) {
       case 'init': {
+        if (shuttingDown) break
         engine = createEngine({ modelsDir: message.modelsDir, backends: message.backends, wasmThreads: message.wasmThreads })
         engine.then(
           (ready) => port.postMessage({ id: WORKER_ID, type: 'ready', backend: ready.backend, notices: backendNotices(ready, message.backends) }),
@@ -75,13 +96,18 @@ export function serveEngine(port: WorkerPort, createEngine: (options: EngineOpti
         break
       }
       case 'run':
-        void run(message)
-        break
       case 'partial':
-        void partial(message)
+        if (shuttingDown) {
+          port.postMessage({ id: message.id, type: 'error', message: 'compute worker is shutting down', cancelled: false })
+          break
+        }
+        track(message.type === 'run' ? run(message) : partial(message))
         break
       case 'cancel':
         controllers.get(message.id)?.abort()
+        break
+      case 'shutdown':
+        if (!shuttingDown) void shutdown()
         break
     }
   })

@@ -7,4 +7,5 @@ import { createEngine } from '../engine/index'
 import { serveEngine, type WorkerPort } from './serve-engine'
 
 if (!parentPort) throw new Error('src/main/compute/worker.ts must run in a worker thread')
-serveEngine(parentPort as unknown as WorkerPort, createEngine)
+// process.exit in a worker thread ends only this thread, at a point where no ONNX Runtime call is in flight
+serveEngine(parentPort as unknown as WorkerPort, createEngine, () => process.exit(0))

@@ -101,6 +101,17 @@ describe('usage errors exit with code 2', () => {
     ])
   })
 
+  it('--crop-fraction 1 takes already-cropped test images whole (no second crop), and a fraction outside (0, 1] is refused', async () => {
+    const cropped = join(root, 'cropped-models')
+    const { factory } = fakeRunnerFactory()
+    const dir = out('crop-1')
+    expect((await cli(['predict', '--models-dir', cropped, '--quiet', '--crop-fraction', '1', '--out', dir, join(imagesDir, 'a.png')], factory)).code).toBe(0)
+    expect(readJson(dir).inputs).toEqual([{ source: join(imagesDir, 'a.png'), originalSize: [32, 32] }])
+    const refused = await cli(['predict', '--models-dir', cropped, '--quiet', '--crop-fraction', '1.5', join(imagesDir, 'a.png')], factory)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/--crop-fraction must be in \(0, 1\], got 1\.5/)
+  })
+
   it('--help states the defaults of the attack parameters', async () => {
     const r = await cli(['attack', '--help'])
     expect(r.stdout).toMatch(/--eps E .*default l2: 0\.5, linf: 8\/255/)
