@@ -32,10 +32,10 @@ async function expectHeaderOnOneLine(page: Page): Promise<void> {
   expect(header?.height ?? 999).toBeLessThan(56)
 }
 
-/** The element's top is inside the 800 px viewport without scrolling. */
-async function expectInFirstScreen(page: Page, testId: string): Promise<void> {
+/** The element's top is inside the viewport (800 px high unless given) without scrolling. */
+async function expectInFirstScreen(page: Page, testId: string, viewportHeight = 800): Promise<void> {
   const visibleTop = await page.getByTestId(testId).evaluate((el) => el.getBoundingClientRect().top + window.scrollY)
-  expect(visibleTop).toBeLessThan(800 - 60)
+  expect(visibleTop).toBeLessThan(viewportHeight - 60)
 }
 
 test('a newcomer takes the defaults: the first screen, exercises I–VI showing what they promise, the labelled curve', async ({ page }) => {
@@ -117,4 +117,19 @@ test('a newcomer takes the defaults: the first screen, exercises I–VI showing 
     note(`curve ${role}`, (await page.getByTestId(`result-${role}`).innerText()).replace(/\s+/g, ' '))
   }
   await screenshot(page, 'newcomer-curve')
+})
+
+test('at 1366×768 (the other common laptop screen): the header on one line, the first result on the first screen', async ({ page }) => {
+  test.setTimeout(180_000)
+  await page.setViewportSize({ width: 1366, height: 768 })
+  await expect(page.getByTestId('backend')).not.toHaveText('…')
+  await expectHeaderOnOneLine(page)
+  await expect(page.getByTestId('start-default')).toBeVisible({ timeout: 60_000 })
+  await page.getByTestId('start-default').click()
+  await expect(page.getByTestId('thumb')).toHaveCount(1)
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 60_000 })
+  await expectInFirstScreen(page, 'result-standard', 768)
+  await expectHeaderOnOneLine(page)
+  await screenshot(page, 'newcomer-1366x768')
 })

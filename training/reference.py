@@ -294,9 +294,9 @@ def _images(job) -> np.ndarray:
 
 def run_job(job: dict) -> dict:
     method = job['method']
-    if method == 'cifar-subset':
-        from subset import cifar_subset_reference  # dataset-backed; only imported when asked for
-        return cifar_subset_reference(job)
+    if method == 'dataset-subset':
+        from subset import subset_reference  # dataset-backed; only imported when asked for
+        return subset_reference(job)
     if method == 'sample-pngs':
         from sample_predictions import write_pngs
         write_pngs(Path(job['pngDir']))

@@ -4,7 +4,7 @@
  * (extraResources → process.resourcesPath). ROBUST_LENS_MODELS / ROBUST_LENS_SAMPLES override both.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 
 export interface AppPaths {
   root: string
@@ -22,6 +22,17 @@ export function appPaths(builtDir: string, packagedResources?: string, env: Node
     modelsDir: env.ROBUST_LENS_MODELS ? resolve(env.ROBUST_LENS_MODELS) : join(resources, 'models'),
     samplesDir: env.ROBUST_LENS_SAMPLES ? resolve(env.ROBUST_LENS_SAMPLES) : join(resources, 'samples'),
     rendererDir: join(root, 'out', 'renderer')
+  }
+}
+
+/**
+ * The project folder above `dir`: the nearest folder with a package.json. For code that may run from a source file
+ * (tests), from out/main/ or from a bundled chunk in out/main/chunks/, where a fixed '../..' points elsewhere.
+ */
+export function projectRootOf(dir: string): string {
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    if (existsSync(join(at, 'package.json'))) return at
+    if (dirname(at) === at) throw new Error(`no package.json above ${dir}`)
   }
 }
 

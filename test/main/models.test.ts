@@ -5,10 +5,11 @@
  * - the bundled sample photos (resources/samples) on the very pixels PyTorch read (PIL's decode written as PNG by
  *   training/sample_predictions.py --png-dir, checked against expected.json's pixelsSha256), then the app's own JPEG
  *   decoder (libjpeg-turbo, as wasm) compared with PIL's (libjpeg-turbo): the same pixels, so the same tolerance;
- * - metrics.engine must exist, and the engine re-evaluates the first 50 CIFAR-10 test images (PIL-decoded PNGs,
- *   training/subset.py) clean and under L2 PGD against PyTorch on the same pixels, per image.
- * The photo-pixel and dataset checks need $PYTHON (default /usr/bin/python3) with PyTorch and, for the dataset,
- * ../shared/datasets/cifar10; they are skipped, saying why, where those are absent (CI has both).
+ * - metrics.engine must exist, and the engine re-evaluates the first test images of the model's dataset (CIFAR-10, or
+ *   Imagenette center-cropped as in evaluation; PIL-decoded PNGs, training/subset.py) clean and under L2 PGD against
+ *   PyTorch on the same pixels, per image.
+ * The photo-pixel and dataset checks need $PYTHON (default /usr/bin/python3) with PyTorch and, for the datasets,
+ * ../shared/datasets/{cifar10,imagenette}; they are skipped, saying why, where those are absent (CI has both).
  * RL_MODELS_DIR overrides the folder (used to check the test against a throwaway export).
  */
 import { createHash } from 'node:crypto'
@@ -42,7 +43,23 @@ const SAMPLE_IDS = (JSON.parse(readFileSync(join(SAMPLES_DIR, 'samples.json'), '
 /** The development CIFAR-10 test archive beside the checkout (../shared/datasets/README.md); CI has it. */
 const CIFAR_TEST = resolve(__dirname, '../../../shared/datasets/cifar10/cifar10-test.tar.gz')
 const CIFAR_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
-const SUBSET = { count: 30, eps: 0.5, steps: 5 }
+const IMAGENETTE = resolve(__dirname, '../../../shared/datasets/imagenette/imagenette2-160.tar.gz')
+const IMAGENETTE_CLASSES_JSON = resolve(__dirname, '../../../shared/datasets/imagenette/classes.json')
+/** Class names in label order (sorted wnids, data.read_classes_json); empty where the dataset is absent. */
+const IMAGENETTE_CLASSES: string[] = existsSync(IMAGENETTE_CLASSES_JSON)
+  ? Object.entries(JSON.parse(readFileSync(IMAGENETTE_CLASSES_JSON, 'utf8')) as Record<string, string>)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, name]) => name)
+  : []
+/**
+ * The datasets the engine re-evaluates shipped models on (training/subset.py): the first `count` test images, L2 PGD
+ * with `steps` steps at `eps` (each dataset's robust training ε; Imagenette's 128 px crops cost 16× CIFAR's pixels).
+ */
+const SUBSETS = {
+  cifar10: { data: CIFAR_TEST, classes: CIFAR_CLASSES, resolution: 32, count: 30, eps: 0.5, steps: 5 },
+  imagenette: { data: IMAGENETTE, classes: IMAGENETTE_CLASSES, resolution: 128, count: 20, eps: 1.5, steps: 3 }
+} as const
+type SubsetDataset = keyof typeof SUBSETS
 
 /**
  * Tolerances, each a few times the largest difference measured on the shipped models (numbers in the comments).
@@ -62,7 +79,6 @@ const TOL = {
 }
 
 const missing = missingPython('torch, numpy, PIL')
-const missingData = existsSync(CIFAR_TEST) ? null : `${CIFAR_TEST} is absent`
 
 const ctx = () => ({ signal: new AbortController().signal, onProgress: () => {} })
 
@@ -126,6 +142,8 @@ function readSpec(folder: string): ModelSpec {
 
 interface SubsetReference {
   labels: number[]
+  /** The PNG class folders' names, in label order. */
+  classes: string[]
   models: Record<string, { probabilities: number[]; cleanMargin: number[]; pgdMargin: number[]; cleanTrueProb: number[]; pgdTrueProb: number[] }>
 }
 
@@ -138,13 +156,20 @@ function specOrNull(folder: string): ModelSpec | null {
   }
 }
 
-const isCifar = (spec: ModelSpec | null) => spec !== null && spec.architecture.name === 'resnet18-cifar' && spec.classes.join() === CIFAR_CLASSES.join()
+/** The subset dataset whose classes (and input size) the model has, if any. */
+function subsetDataset(spec: ModelSpec | null): SubsetDataset | null {
+  if (!spec) return null
+  for (const [name, d] of Object.entries(SUBSETS) as [SubsetDataset, (typeof SUBSETS)[SubsetDataset]][]) {
+    if (spec.classes.join() === d.classes.join() && spec.input.height === d.resolution) return name
+  }
+  return null
+}
 
 describe('shipped models', () => {
   const scratch = referenceDir()
   const pngDir = join(scratch.dir, 'samples-png')
-  const subsetDir = join(scratch.dir, 'cifar10-png')
-  let subset: SubsetReference | null = null
+  const subsetDir = (dataset: SubsetDataset) => join(scratch.dir, `${dataset}-png`)
+  let subsets: Partial<Record<SubsetDataset, SubsetReference>> = {}
   const measured: Record<string, number> = {}
   const note = (what: string, value: number) => (measured[what] = Math.max(measured[what] ?? 0, value))
 
@@ -154,11 +179,14 @@ describe('shipped models', () => {
     // PIL's decode of every sample photo as PNG (the pixels PyTorch read for expected.json `samples`), and PyTorch on
     // the first CIFAR-10 test images, decoded by PIL and written as PNG for the engine (one Python process)
     const jobs: ReferenceJob[] = [{ name: 'pngs', method: 'sample-pngs', pngDir }]
-    const cifar = modelFolders.filter((f) => isCifar(specOrNull(f)))
-    if (!missingData && cifar.length > 0) {
-      jobs.push({ name: 'subset', method: 'cifar-subset', data: CIFAR_TEST, pngDir: join(subsetDir, 'test'), models: cifar.map((f) => join(MODELS_DIR, f)), ...SUBSET })
+    for (const dataset of Object.keys(SUBSETS) as SubsetDataset[]) {
+      const { data, resolution, count, eps, steps } = SUBSETS[dataset]
+      const models = modelFolders.filter((f) => subsetDataset(specOrNull(f)) === dataset)
+      if (existsSync(data) && models.length > 0) {
+        jobs.push({ name: dataset, method: 'dataset-subset', dataset, data, resolution, pngDir: join(subsetDir(dataset), 'test'), models: models.map((f) => join(MODELS_DIR, f)), count, eps, steps })
+      }
     }
-    subset = (runReference<unknown>(jobs, scratch.dir).subset as SubsetReference | undefined) ?? null
+    subsets = runReference<unknown>(jobs, scratch.dir) as Partial<Record<SubsetDataset, SubsetReference>>
     note('python reference seconds', (performance.now() - started) / 1000)
   }, 120_000)
   afterAll(() => {
@@ -210,7 +238,9 @@ describe('shipped models', () => {
         const spec = readSpec(folder)
         expect(spec.id).toBe(folder)
         expect(spec.metrics.evaluatedWith).toMatch(/PyTorch evaluate\.py/)
-        expect(Object.keys(spec.metrics.robust.l2 ?? {})).toEqual(['0.25', '0.5', '1.0'])
+        // evaluate.py's default radii (Python float keys): CIFAR-10's, or the 160 px sets' 128 px radii scaled with the side
+        const radii = spec.classes.join() === CIFAR_CLASSES.join() ? [0.25, 0.5, 1] : [0.75, 1.5, 3].map((e) => Math.round((e * spec.input.height * 1e6) / 128) / 1e6)
+        expect(Object.keys(spec.metrics.robust.l2 ?? {})).toEqual(radii.map((e) => (Number.isInteger(e) ? e.toFixed(1) : String(e))))
         expect(spec.representation.size).toBe(8 * spec.architecture.width)
         expect(spec.training.threat === 'none').toBe(spec.role === 'standard')
       })
@@ -298,18 +328,26 @@ describe('shipped models', () => {
       })
 
       const spec = specOrNull(folder)
-      const skipSubset = missing ?? missingData ?? (isCifar(spec) ? null : `not a CIFAR-10 model (${spec?.training.dataset ?? 'invalid model.json'}): training/subset.py has no source for it`)
-      it.skipIf(skipSubset !== null)(`the engine re-evaluates the first ${SUBSET.count} CIFAR-10 test images (PNG) like PyTorch on the same pixels: clean probabilities and per-image correctness under L2 PGD-${SUBSET.steps} at ε ${SUBSET.eps}${skipSubset ? ` (skipped: ${skipSubset})` : ''}`, async () => {
-        if (!spec || !subset) throw new Error('no subset reference')
-        const { labels } = subset
+      const dataset = subsetDataset(spec)
+      const sub = dataset ? SUBSETS[dataset] : null
+      const skipSubset =
+        missing ??
+        (!sub ? `no test set for its classes and input size (${spec?.training.dataset ?? 'invalid model.json'}): training/subset.py has no source for it` : null) ??
+        (sub && !existsSync(sub.data) ? `${sub.data} is absent` : null)
+      const title = sub ? `the first ${sub.count} ${dataset} test images (PNG, ${sub.resolution} px)` : 'a test subset'
+      it.skipIf(skipSubset !== null)(`the engine re-evaluates ${title} like PyTorch on the same pixels: clean probabilities and per-image correctness under L2 PGD-${sub?.steps} at ε ${sub?.eps}${skipSubset ? ` (skipped: ${skipSubset})` : ''}`, async () => {
+        const subset = dataset ? subsets[dataset] : undefined
+        if (!spec || !subset || !sub || !dataset) throw new Error('no subset reference')
+        const { labels, classes } = subset
         const ref = subset.models[spec.id]
-        const n = SUBSET.count
-        const files = Array.from({ length: n }, (_, i) => join(subsetDir, 'test', CIFAR_CLASSES[labels[i]], `${String(Math.floor(i / 10)).padStart(4, '0')}.png`))
+        const n = sub.count
+        const per = classes.length
+        const files = Array.from({ length: n }, (_, i) => join(subsetDir(dataset), 'test', classes[labels[i]], `${String(Math.floor(i / per)).padStart(4, '0')}.png`))
         const images = await loadBatch(files, spec.input.width, spec.input.height)
         const { probabilities } = (await runJob(engine, spec.id, images, { method: 'predict' })).predictions
-        note('CIFAR subset probabilities (abs)', Math.max(...Array.from(probabilities, (p, j) => Math.abs(p - ref.probabilities[j]))))
+        note(`${dataset} subset probabilities (abs)`, Math.max(...Array.from(probabilities, (p, j) => Math.abs(p - ref.probabilities[j]))))
         for (let j = 0; j < probabilities.length; j++) expect(Math.abs(probabilities[j] - ref.probabilities[j]), `value ${j}`).toBeLessThanOrEqual(TOL.probabilities)
-        const r = await runJob(engine, spec.id, images, { method: 'evaluate', labels, threat: 'l2', epsList: [0, SUBSET.eps], steps: SUBSET.steps, stepFactor: 2.5, randomStart: false, minimalEps: false, seed: 0 })
+        const r = await runJob(engine, spec.id, images, { method: 'evaluate', labels, threat: 'l2', epsList: [0, sub.eps], steps: sub.steps, stepFactor: 2.5, randomStart: false, minimalEps: false, seed: 0 })
         let compared = 0
         for (const [e, margins] of [ref.cleanMargin, ref.pgdMargin].entries()) {
           for (let i = 0; i < n; i++) {
@@ -322,7 +360,7 @@ describe('shipped models', () => {
         // and a continuous outcome: mean p(true) over the images, clean and at the best PGD iterate
         const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length
         for (const [e, p] of [ref.cleanTrueProb, ref.pgdTrueProb].entries()) {
-          note(`CIFAR subset mean p(true) ε ${r.epsList[e]} (abs)`, Math.abs(r.meanTrueProb[e] - mean(p)))
+          note(`${dataset} subset mean p(true) ε ${r.epsList[e]} (abs)`, Math.abs(r.meanTrueProb[e] - mean(p)))
           expect(Math.abs(r.meanTrueProb[e] - mean(p)), `mean p(true) at ε ${r.epsList[e]}`).toBeLessThanOrEqual(TOL.meanTrueProb)
         }
         measured[`${spec.id} subset accuracy clean (engine)`] = r.accuracy[0]

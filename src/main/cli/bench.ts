@@ -29,7 +29,7 @@ import { writeRandomModel } from '../engine/models/random'
 import { Rng } from '../engine/rng'
 import type { Context } from './context'
 import type { Runner, RunnerOutput } from './runner'
-import { appPaths } from '../paths'
+import { projectRootOf } from '../paths'
 import { pgdParity } from './bench-parity'
 import { benchBackends, classifierTimings, factoryOf, ORT_TARGETS, torchRatios, torchTimings, type GradientTimings, type TorchTimings } from './bench-backends'
 
@@ -366,7 +366,8 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   }
   if (models.length === 0) throw new Error(`no model to bench (none in ${found}${wanted.length ? ` matching --model ${wanted.join(', ')}` : ''}, --width 0)`)
   const started = performance.now()
-  const root = appPaths(import.meta.dirname).root
+  // this code runs from a bundled chunk (out/main/chunks/) or from source (tests): find the project, not '../..'
+  const root = projectRootOf(import.meta.dirname)
   // the in-process timings compare TF.js paths: the first TF.js backend of the requested order
   const tfjsOrder = ctx.backends()?.filter((b): b is TfjsBackendName => b !== 'onnxruntime')
   const backend = await selectBackend(tfjsOrder?.length ? tfjsOrder : undefined)

@@ -7,6 +7,7 @@ import { writeRandomModel } from '../../../src/main/engine/models/random'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { torchRatios, torchTimings } from '../../../src/main/cli/bench-backends'
+import { projectRootOf } from '../../../src/main/paths'
 
 const hasTorch = spawnSync(process.env.RL_PYTHON ?? '/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
 
@@ -71,6 +72,12 @@ describe('bench: the PyTorch reference', () => {
     const ratios = torchRatios({ threads: 1, batch1: { forwardMs: 1, gradientMs: 2 * t.batch1Ms!, runs: 1 }, batch16: { forwardMs: 1, gradientMs: 16, gradientMsPerImage: t.batch16MsPerImage!, runs: 1 } }, t)
     expect(ratios).toMatchObject({ batch1: 2, batch16PerImage: 1, torchThreads: 1 })
   }, 120_000)
+
+  it("finds the project (and so scripts/torch_gradient_bench.py) from a bundled chunk's folder and from source, where '../..' did not", () => {
+    const root = resolve(__dirname, '../../..')
+    for (const from of ['out/main/chunks', 'out/main', 'src/main/cli']) expect(projectRootOf(join(root, from)), from).toBe(root)
+    expect(resolve(root, 'out/main/chunks', '../..'), 'the old rule found out/, with no scripts/ in it').toBe(join(root, 'out'))
+  })
 
   it('says why when there is no PyTorch', () => {
     const prev = process.env.RL_PYTHON
