@@ -28,7 +28,7 @@ function note(name: string, value: string): void {
   console.log(`${name}: ${value}`)
 }
 
-/** Drop a sample photo and wait for both models' top-5 (the real pair is the only one, so it is the default). */
+/** Drop a sample photo and wait for both models' top-5 (on the default pair, the CIFAR-10 one: pairs sort by id). */
 async function loadPhoto(page: Page, name: string): Promise<void> {
   await expect(page.getByTestId('backend')).not.toHaveText('…')
   await dropFiles(page, [photo(name)])
@@ -274,4 +274,28 @@ test('the exercises I–VI + bonuses on the real pair, each after a prediction',
     if (id !== 'bonus-II') await page.getByTestId('exercise-next').click()
   }
   await expect(page.getByTestId('exercise-step-bonus-II')).toContainText('✓')
+})
+
+test('the Imagenette pair at 128 px: a church photo is shown and explained at 128 px, both models say church', async ({ page }) => {
+  await expect(page.getByTestId('backend')).not.toHaveText('…')
+  await page.getByTestId('model-picker').selectOption('imagenette128-resnet18w16')
+  await dropFiles(page, [photo('church-reims-cathedral.jpg')])
+  await expect(page.getByTestId('thumb')).toHaveCount(1)
+  await expect(page.getByTestId('top5-standard')).toContainText('imagenette128-resnet18w16-standard', { timeout: 60_000 })
+  await expect(page.getByTestId('top5-robust')).toContainText('imagenette128-resnet18w16-l2-1.5', { timeout: 60_000 })
+  const input = page.getByTestId('model-input').locator('canvas')
+  await expect(input).toHaveJSProperty('width', 128)
+  for (const role of ['standard', 'robust']) {
+    // PyTorch: standard 100 %, robust 98.7 % church on this photo (expected.json samples)
+    await expect(page.getByTestId(`top5-${role}`).locator('li .cls').first()).toHaveText('church', { timeout: 60_000 })
+    note(`Imagenette top-5 ${role}`, (await page.getByTestId(`top5-${role}`).locator('li').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim()).join(' | '))
+  }
+  await page.getByTestId('run').click()
+  await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 120_000 })
+  for (const role of ['standard', 'robust']) {
+    const map = page.getByTestId(`map-${role}`).locator('canvas')
+    await expect(map).toHaveJSProperty('width', 128)
+    expect((await map.boundingBox())?.width).toBeGreaterThanOrEqual(128)
+  }
+  await screenshot(page, 'real-imagenette-church')
 })
