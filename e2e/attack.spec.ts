@@ -97,6 +97,8 @@ test('an attack experiment card re-opens to the same parameters and brings back 
   await page.getByLabel('ε (L2) value').press('Enter')
   await page.getByLabel('Steps value').fill('5')
   await page.getByLabel('Steps value').press('Enter')
+  await page.getByTestId('param-targeted').check()
+  await page.getByTestId('param-target').selectOption({ label: '9: truck' })
   await page.getByTestId('run').click()
   await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 60_000 })
 
@@ -119,4 +121,25 @@ test('an attack experiment card re-opens to the same parameters and brings back 
   await expect(page.getByTestId('tab-attack')).toHaveAttribute('aria-selected', 'true')
   await expect(page.getByLabel('ε (L2) value')).toHaveValue('0.75')
   await expect(page.getByLabel('Steps value')).toHaveValue('5')
+  await expect(page.getByTestId('param-target')).toHaveValue('9') // the card's images arriving do not reset its target
+})
+
+test('a true class and target picked for one photo go back to the defaults on the next photo, unless kept', async ({ page }) => {
+  await dropFiles(page, [photo('dog-german-shepherd.jpg'), photo('cat-chelsea.jpg')])
+  await expect(page.getByTestId('thumb')).toHaveCount(2)
+  await page.getByTestId('tab-attack').click()
+  const trueClass = page.getByTestId('param-true-class')
+  await page.getByTestId('param-targeted').check()
+  await page.getByTestId('param-target').selectOption({ label: '9: truck' })
+  await trueClass.selectOption({ label: '5: dog' })
+  await page.getByTestId('thumb').nth(1).click() // the drop made the first photo current
+  await expect(trueClass).toHaveValue('')
+  await expect(page.getByTestId('param-target')).toHaveValue('0')
+  await expect(page.getByTestId('param-targeted')).toBeChecked() // only what describes the image resets
+  await page.getByTestId('param-target').selectOption({ label: '9: truck' })
+  await trueClass.selectOption({ label: '5: dog' })
+  await page.getByTestId('param-pin').check()
+  await page.getByTestId('thumb').nth(0).click()
+  await expect(trueClass).toHaveValue('5')
+  await expect(page.getByTestId('param-target')).toHaveValue('9')
 })

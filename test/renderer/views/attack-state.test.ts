@@ -69,6 +69,22 @@ describe('ε scaling (science.md §8)', () => {
   })
 })
 
+describe('image-dependent attack parameters', () => {
+  it('a new image resets the true class and the target to their defaults on both sides, unless pinned', () => {
+    const a = new AttackState()
+    a.params.setLinked(false)
+    a.params.apply({ trueClass: 3, targetClass: 7, targeted: true, eps: 2 }, 'robust')
+    a.params.apply({ trueClass: 1 }, 'standard')
+    a.imageChanged()
+    for (const role of ['standard', 'robust'] as const) expect(a.params.get(role)).toMatchObject({ trueClass: null, targetClass: DEFAULT_ATTACK.targetClass })
+    expect(a.params.robust).toMatchObject({ targeted: true, eps: 2 }) // only what describes the image
+    a.params.apply({ trueClass: 3, targetClass: 7 })
+    a.pinned = true
+    a.imageChanged()
+    expect(a.params.standard).toMatchObject({ trueClass: 3, targetClass: 7 })
+  })
+})
+
 describe('attack presets', () => {
   it('lab-exact scales ε 1.25 / step 0.5 to 32² and turns random start and use-best off', () => {
     const { patch, note } = labExactPreset(fakeModel('standard', 32))

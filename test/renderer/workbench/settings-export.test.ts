@@ -104,6 +104,20 @@ describe('SaliencyState', () => {
     expect(b.jobParams('robust')).toEqual({ method: 'saliency', gradient: 'loss', classIndex: 3, smoothing: { kind: 'vargrad', samples: 50, sigma: 0.15, clipNoisy: false }, seed: 0 })
   })
 
+  it('a new image resets a picked class to "each model\'s prediction" unless pinned, and the pin is saved', () => {
+    const s = new SaliencyState()
+    s.set('standard', 'classIndex', 3)
+    s.imageChanged()
+    expect([s.standard.classIndex, s.robust.classIndex]).toEqual([null, null])
+    s.set('standard', 'classIndex', 5)
+    s.pinned = true
+    s.imageChanged()
+    expect([s.standard.classIndex, s.robust.classIndex]).toEqual([5, 5])
+    expect(new SaliencyState(s.toRecord()).pinned).toBe(true)
+    s.reset()
+    expect(s.pinned).toBe(false)
+  })
+
   it('ignores ill-typed values in a stored record', () => {
     const s = new SaliencyState({ 'standard.smoothing': 'bogus', 'standard.samples': 'many', 'robust.gradient': 'score', preset: 'nope' })
     expect(s.standard.smoothing).toBe('none')

@@ -128,6 +128,20 @@ export class AttackState {
   presetNote = $state('')
   /** Which image of the batch the charts and images show. */
   image = $state(0)
+  /** Keep the true class and target for the next images (else they go back to their defaults when the image changes). */
+  pinned = $state(false)
+
+  /**
+   * The image changed: a true class or target picked for the last photo means nothing for this one, unless pinned.
+   * Back to "the image's label" and the default target (which the run moves off the true class and the predictions).
+   */
+  imageChanged(): void {
+    if (this.pinned) return
+    for (const role of ['standard', 'robust'] as const) {
+      const form = this.params.get(role)
+      if (form.trueClass !== null || form.targetClass !== DEFAULT_ATTACK.targetClass) this.params.apply({ trueClass: null, targetClass: DEFAULT_ATTACK.targetClass }, role)
+    }
+  }
 
   applyPreset(id: AttackPresetId, model: Pick<ModelInfo, 'input'> | undefined): void {
     if (id === 'lab-exact') {

@@ -114,6 +114,8 @@ export class SaliencyState {
   display = $state<SaliencyDisplay>({ preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6, allImages: false })
   /** The last applied parameter preset id ('' = custom). */
   presetId = $state('')
+  /** Keep a chosen class for the next images (else it goes back to "each model's prediction" when the image changes). */
+  pinned = $state(false)
 
   constructor(saved?: ViewParams, defaultPreset?: string) {
     if (defaultPreset && isPresetId(defaultPreset)) this.display.preset = defaultPreset
@@ -131,6 +133,13 @@ export class SaliencyState {
     this.robust = defaultPanelParams()
     this.display = { preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6, allImages: false }
     this.presetId = ''
+    this.pinned = false
+  }
+
+  /** The image changed: a class picked for the last photo means nothing for this one, unless pinned. */
+  imageChanged(): void {
+    if (this.pinned) return
+    for (const r of ROLE_KEYS) this.get(r).classIndex = null
   }
 
   /** Set one parameter: on both panels when linked, else on `role` only. */
@@ -178,7 +187,7 @@ export class SaliencyState {
 
   /** Flat record for settings.views.saliency and experiment cards. */
   toRecord(): ViewParams {
-    const record: ViewParams = { linked: this.linked, preset: this.display.preset, sharedScale: this.display.sharedScale, overlay: this.display.overlay, opacity: this.display.opacity, allImages: this.display.allImages, paramPreset: this.presetId }
+    const record: ViewParams = { linked: this.linked, preset: this.display.preset, sharedScale: this.display.sharedScale, overlay: this.display.overlay, opacity: this.display.opacity, allImages: this.display.allImages, paramPreset: this.presetId, pinned: this.pinned }
     for (const r of ROLE_KEYS) for (const [k, v] of Object.entries(this.get(r))) record[`${r}.${k}`] = v as number | string | boolean | null
     return record
   }
@@ -192,6 +201,7 @@ export class SaliencyState {
     if (typeof record.allImages === 'boolean') this.display.allImages = record.allImages
     if (typeof record.opacity === 'number') this.display.opacity = Math.min(1, Math.max(0, record.opacity))
     if (typeof record.paramPreset === 'string') this.presetId = record.paramPreset
+    if (typeof record.pinned === 'boolean') this.pinned = record.pinned
     const defaults = defaultPanelParams()
     for (const r of ROLE_KEYS) {
       const target = this.get(r)

@@ -67,9 +67,10 @@ export function attackSnapshot(view: string, entries: SideEntry<AttackResult>[],
 }
 
 /** The attack preset as settings and cards keep it (the note capped at 250 characters). */
-export const attackPresetRecord = (attack: Pick<AttackState, 'preset' | 'presetNote'>): Flat => ({
+export const attackPresetRecord = (attack: Pick<AttackState, 'preset' | 'presetNote' | 'pinned'>): Flat => ({
   preset: attack.preset,
-  presetNote: attack.presetNote.slice(0, 250)
+  presetNote: attack.presetNote.slice(0, 250),
+  pinned: attack.pinned
 })
 
 /** An attack view's snapshot: each side's result, the parameters the first side ran with, the current parameters. */

@@ -73,6 +73,7 @@ export function persistAttackView(view: string, settings: SettingsState | undefi
     restoreExtra: (r) => {
       if (typeof r.preset === 'string' && ATTACK_PRESETS.includes(r.preset)) attack.preset = r.preset as AttackPresetId
       if (typeof r.presetNote === 'string') attack.presetNote = r.presetNote
+      if (typeof r.pinned === 'boolean') attack.pinned = r.pinned
     }
   })
 }
