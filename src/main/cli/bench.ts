@@ -24,6 +24,7 @@ import { computeLayout, describeLayout } from '../compute/layout'
 import { TfjsClassifier, tfjsFactory } from '../engine/backends/tfjs/index'
 import { objectiveGradient } from '../engine/backends/tfjs/objective'
 import { selectBackend, type TfjsBackendName } from '../engine/backends/tfjs/runtime'
+import type { BackendName } from '../engine/backends/index'
 import { LoadedModel } from '../engine/models/load'
 import { writeRandomModel } from '../engine/models/random'
 import { Rng } from '../engine/rng'
@@ -281,10 +282,16 @@ function collectGarbage(): boolean {
   }
 }
 
-/** N consecutive small jobs in process; tensors and heap before/after (after a warm-up of 10 jobs). */
-async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: number) {
+/** What "memory flat" allows over a soak: allocator noise, not a leak (a leak of one 32×32 image per job is 12 MB per 1000). */
+export const SOAK_RSS_GROWTH_LIMIT_MB = 32
+
+/**
+ * N consecutive small jobs in process on one backend; tensors and heap before/after (after a warm-up of 10 jobs).
+ * Flat = no TF.js tensor growth, no failed job and RSS growth within SOAK_RSS_GROWTH_LIMIT_MB.
+ */
+async function soak(modelsDir: string, info: ModelInfo, jobs: number, backend: BackendName) {
   const { createEngine } = await import('../engine/index')
-  const engine = await createEngine({ modelsDir, backends: ctx.backends() })
+  const engine = await createEngine({ modelsDir, backends: [backend] })
   const { height, width } = info.input
   const images = randomImages(1, height, width, 3)
   const kinds: JobRequestInput['params'][] = [
@@ -315,6 +322,7 @@ async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: numb
     const mb = (v: number) => round(v / 2 ** 20, 2)
     return {
       jobs,
+      backend: engine.backend,
       mix: params.map((p) => p.method),
       wallMs: round(ms),
       numTensors: { start: start.tensors, end: end.tensors, growth: end.tensors - start.tensors },
@@ -323,7 +331,8 @@ async function soak(ctx: Context, modelsDir: string, info: ModelInfo, jobs: numb
       jsHeapUsedMB: { start: mb(start.heapUsed), end: mb(end.heapUsed), growth: mb(end.heapUsed - start.heapUsed), fullGcBeforeReadings: gcWorked },
       rssMB: { start: mb(start.rss), end: mb(end.rss), growth: mb(end.rss - start.rss) },
       ...(Object.keys(failures).length ? { failures } : {}),
-      pass: end.tensors === start.tensors && Object.keys(failures).length === 0
+      rssGrowthLimitMB: SOAK_RSS_GROWTH_LIMIT_MB,
+      pass: end.tensors === start.tensors && Object.keys(failures).length === 0 && mb(end.rss - start.rss) <= SOAK_RSS_GROWTH_LIMIT_MB
     }
   } finally {
     engine.dispose()
@@ -467,7 +476,13 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
           : null
       })
     }
-    const soakResult = soakJobs ? await soak(ctx, modelsDir, models[0], soakJobs) : null
+    // the soak on every benched backend that started (issue 12: memory flat on both)
+    const soakResult: Record<string, unknown> | null = soakJobs ? {} : null
+    if (soakResult) {
+      for (const name of benchBackends(ctx.backends())) {
+        if ((backendRuns[name] as { available?: boolean } | undefined)?.available) soakResult[name] = await soak(modelsDir, models[0], soakJobs!, name)
+      }
+    }
     return {
       tool: 'robust-lens bench',
       createdAt: new Date().toISOString(),
