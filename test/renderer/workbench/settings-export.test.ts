@@ -119,9 +119,11 @@ describe('SaliencyState', () => {
   })
 
   it('ignores ill-typed values in a stored record', () => {
-    const s = new SaliencyState({ 'standard.smoothing': 'bogus', 'standard.samples': 'many', 'robust.gradient': 'score', preset: 'nope' })
+    const s = new SaliencyState({ 'standard.smoothing': 'bogus', 'standard.samples': 'many', 'robust.samples': null, 'robust.smoothing': 'constructor', 'robust.gradient': 'score', preset: 'nope' })
     expect(s.standard.smoothing).toBe('none')
     expect(s.standard.samples).toBe(50)
+    expect(s.robust.samples).toBe(50)
+    expect(s.robust.smoothing).toBe('none')
     expect(s.robust.gradient).toBe('score')
     expect(s.display.preset).toBe('lab')
   })

@@ -3,11 +3,13 @@
  * twin job runs, sharing seed and noise), unlinkable (then one job per model). Display options (preset,
  * shared scale, overlay opacity) are not job parameters: changing them never recomputes.
  * Persisted flat (settings.views.saliency is a record of primitives): `<role>.<key>` plus the display keys.
+ * The per-role records are the side-by-side kit's LinkedParams (state/side-by-side), as in every other view.
  */
 import type { JobRequestInput, SaliencyParams } from '../../../shared/jobs'
 import { isPresetId, type PresetId } from '../../../shared/presets'
 import type { ViewParams } from './settings.svelte'
 import type { Role } from './models.svelte'
+import { LinkedParams } from './side-by-side/linked.svelte'
 
 export type Smoothing = 'none' | 'smoothgrad' | 'smoothgrad2' | 'vargrad'
 
@@ -108,9 +110,8 @@ export function sigmaFraction(sigmaAbsolute: number, imageRange: number | null):
 }
 
 export class SaliencyState {
-  linked = $state(true)
-  standard = $state<SaliencyPanelParams>(defaultPanelParams())
-  robust = $state<SaliencyPanelParams>(defaultPanelParams())
+  /** Each model's parameters, linked by default (the side-by-side kit). */
+  readonly params = new LinkedParams<SaliencyPanelParams>(defaultPanelParams())
   display = $state<SaliencyDisplay>({ preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6, allImages: false })
   /** The last applied parameter preset id ('' = custom). */
   presetId = $state('')
@@ -122,15 +123,24 @@ export class SaliencyState {
     if (saved) this.restore(saved)
   }
 
+  get linked(): boolean {
+    return this.params.linked
+  }
+  get standard(): SaliencyPanelParams {
+    return this.params.standard
+  }
+  get robust(): SaliencyPanelParams {
+    return this.params.robust
+  }
+
   get(role: Role): SaliencyPanelParams {
-    return role === 'standard' ? this.standard : this.robust
+    return this.params.get(role)
   }
 
   /** Back to the defaults (linked, default parameters and display). */
   reset(): void {
-    this.linked = true
-    this.standard = defaultPanelParams()
-    this.robust = defaultPanelParams()
+    this.params.linked = true
+    this.params.apply(defaultPanelParams())
     this.display = { preset: 'lab', sharedScale: false, overlay: false, opacity: 0.6, allImages: false }
     this.presetId = ''
     this.pinned = false
@@ -144,13 +154,12 @@ export class SaliencyState {
 
   /** Set one parameter: on both panels when linked, else on `role` only. */
   set<K extends keyof SaliencyPanelParams>(role: Role, key: K, value: SaliencyPanelParams[K]): void {
-    for (const r of this.linked ? ROLE_KEYS : [role]) this.get(r)[key] = value
+    this.params.set(role, key, value)
     this.presetId = ''
   }
 
   setLinked(linked: boolean, from: Role = 'standard'): void {
-    this.linked = linked
-    if (linked) Object.assign(this.get(from === 'standard' ? 'robust' : 'standard'), $state.snapshot(this.get(from)))
+    this.params.setLinked(linked, from)
   }
 
   /** Apply a parameter preset; `imageRange` (x_max − x_min of the current input) converts an absolute σ. */
@@ -158,7 +167,7 @@ export class SaliencyState {
     const preset = SALIENCY_PRESETS.find((p) => p.id === id)
     if (!preset) return
     const sigma = preset.sigmaAbsolute === undefined ? {} : { sigma: sigmaFraction(preset.sigmaAbsolute, imageRange) }
-    for (const r of ROLE_KEYS) Object.assign(this.get(r), preset.params, sigma)
+    this.params.apply({ ...preset.params, ...sigma })
     if (preset.display) Object.assign(this.display, preset.display)
     this.presetId = id
   }
@@ -187,14 +196,20 @@ export class SaliencyState {
 
   /** Flat record for settings.views.saliency and experiment cards. */
   toRecord(): ViewParams {
-    const record: ViewParams = { linked: this.linked, preset: this.display.preset, sharedScale: this.display.sharedScale, overlay: this.display.overlay, opacity: this.display.opacity, allImages: this.display.allImages, paramPreset: this.presetId, pinned: this.pinned }
-    for (const r of ROLE_KEYS) for (const [k, v] of Object.entries(this.get(r))) record[`${r}.${k}`] = v as number | string | boolean | null
-    return record
+    return {
+      ...this.params.toRecord(),
+      preset: this.display.preset,
+      sharedScale: this.display.sharedScale,
+      overlay: this.display.overlay,
+      opacity: this.display.opacity,
+      allImages: this.display.allImages,
+      paramPreset: this.presetId,
+      pinned: this.pinned
+    }
   }
 
   /** Restore from a record written by toRecord (unknown or ill-typed keys are ignored). */
   restore(record: ViewParams): void {
-    if (typeof record.linked === 'boolean') this.linked = record.linked
     if (typeof record.preset === 'string' && isPresetId(record.preset)) this.display.preset = record.preset
     if (typeof record.sharedScale === 'boolean') this.display.sharedScale = record.sharedScale
     if (typeof record.overlay === 'boolean') this.display.overlay = record.overlay
@@ -202,18 +217,16 @@ export class SaliencyState {
     if (typeof record.opacity === 'number') this.display.opacity = Math.min(1, Math.max(0, record.opacity))
     if (typeof record.paramPreset === 'string') this.presetId = record.paramPreset
     if (typeof record.pinned === 'boolean') this.pinned = record.pinned
-    const defaults = defaultPanelParams()
+    // LinkedParams checks the types; the enumerations are checked here (own keys only: not 'constructor')
+    const valid: ViewParams = { ...record }
     for (const r of ROLE_KEYS) {
-      const target = this.get(r)
-      for (const key of Object.keys(defaults) as (keyof SaliencyPanelParams)[]) {
-        const v = record[`${r}.${key}`]
-        if (v === undefined) continue
-        const expected = key === 'classIndex' ? (v === null || typeof v === 'number') : typeof v === typeof defaults[key]
-        if (!expected) continue
-        if (key === 'gradient' && v !== 'loss' && v !== 'score') continue
-        if (key === 'smoothing' && !(typeof v === 'string' && Object.hasOwn(SMOOTHING_LABELS, v))) continue // own keys: not 'constructor'
-        ;(target as unknown as Record<string, unknown>)[key] = v
-      }
+      const gradient = valid[`${r}.gradient`]
+      if (gradient !== undefined && gradient !== 'loss' && gradient !== 'score') delete valid[`${r}.gradient`]
+      const smoothing = valid[`${r}.smoothing`]
+      if (smoothing !== undefined && !(typeof smoothing === 'string' && Object.hasOwn(SMOOTHING_LABELS, smoothing))) delete valid[`${r}.smoothing`]
+      // LinkedParams lets null stand for a number (a class that is unset); only the class may be unset here
+      for (const key of ['samples', 'sigma', 'seed'] as const) if (valid[`${r}.${key}`] === null) delete valid[`${r}.${key}`]
     }
+    this.params.restore(valid, defaultPanelParams())
   }
 }
