@@ -139,6 +139,8 @@ def main(argv=None):
     p.add_argument('--strong', action='store_true', help='add PGD-100 x 5 random restarts on the first --strong-n')
     p.add_argument('--strong-n', type=int, default=500)
     p.add_argument('--strong-eps', type=float, nargs='+', default=None, help='default: the model\'s training ε')
+    p.add_argument('--write-strong', action='store_true',
+                   help='with --model and --strong: record the strong attack in the model card (model.json metrics.strong)')
     p.add_argument('--steps', type=int, default=20)
     p.add_argument('--threads', type=int, default=1, help='1 is fastest on a busy shared CPU (README.md)')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -173,6 +175,13 @@ def main(argv=None):
         result['strong'] = {'l2': strong, 'count': args.strong_n,
                             'attack': 'L2 PGD-100, step 2.5ε/100, 5 random restarts (ε-sphere), best iterate'}
     result.update(source)
+    if args.write_strong:
+        if not (args.model and args.strong):
+            raise SystemExit('--write-strong needs --model and --strong')
+        card = args.model / 'model.json'
+        spec = json.loads(card.read_text())
+        spec['metrics']['strong'] = result['strong']
+        card.write_text(json.dumps(spec, indent=2) + '\n')
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

@@ -248,6 +248,23 @@ class WholePipeline(unittest.TestCase):
             with torch.no_grad():
                 self.assertLess((loaded(probe) - model(probe)).abs().max().item(), 1e-4)
 
+            # the strong attack (PGD-100 x 5 restarts) recorded in the model card, never above PGD-20 on those images
+            import evaluate
+            with contextlib.redirect_stdout(io.StringIO()):
+                evaluate.main(['--model', str(out), '--n-clean', '20', '--n-robust', '20', '--eps', '0.5', '--strong',
+                               '--strong-n', '20', '--write-strong', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+            strong = json.loads((out / 'model.json').read_text())['metrics']['strong']
+            self.assertEqual((sorted(strong['l2']), strong['count']), (['0.5'], 20))
+            self.assertIn('5 random restarts', strong['attack'])
+            from data import load_eval_split
+            images, labels, _ = load_eval_split('cifar10', 32, [tmp / 'data'], tmp / 'cache')
+            pgd20 = evaluate.evaluate(loaded, images[:20], labels[:20], [0.5], 20, 20, log=lambda *a: None)['robust']['l2']['0.5']
+            self.assertLessEqual(strong['l2']['0.5'], pgd20 + 1e-9)
+            with self.assertRaises(SystemExit):  # --write-strong needs --strong
+                with contextlib.redirect_stdout(io.StringIO()):
+                    evaluate.main(['--model', str(out), '--n-clean', '20', '--n-robust', '20', '--eps', '0.5', '--write-strong',
+                                   '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+
 
 class WarmRestart(unittest.TestCase):
     """--init-from: a finished run's weights, this run's own schedule; refusals; the history survives --resume and
