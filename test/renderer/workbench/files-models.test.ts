@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { filesFromDataTransfer } from '../../../src/renderer/src/lib/files'
-import { groupPairs, pairLabel } from '../../../src/renderer/src/state/models.svelte'
+import { groupPairs, groupedPairs, pairGroup, pairLabel } from '../../../src/renderer/src/state/models.svelte'
 import { fakeModelInfo } from './api-mock'
 
 type FakeEntry = { isFile: boolean; isDirectory: boolean; name: string; file?: (ok: (f: File) => void) => void; createReader?: () => { readEntries: (ok: (e: FakeEntry[]) => void) => void } }
@@ -54,5 +54,19 @@ describe('groupPairs', () => {
     ])
     expect(pairLabel(pairs[0])).toBe('a (standard)')
     expect(pairLabel(pairs[1])).toBe('b (standard + robust L2 ε=0.5)')
+  })
+
+  it('the picker groups pairs by dataset and input size, in pair order', () => {
+    const cifar = (id: string, role: 'standard' | 'robust', pair: string) => ({ ...fakeModelInfo(id, role, pair), training: { ...fakeModelInfo(id, role, pair).training, dataset: 'CIFAR-10 (development JPEGs)' } })
+    const nette = (id: string, role: 'standard' | 'robust') => {
+      const m = fakeModelInfo(id, role, 'in128')
+      return { ...m, input: { ...m.input, height: 128, width: 128 }, training: { ...m.training, dataset: 'Imagenette2 (160 px JPEGs)' } }
+    }
+    const pairs = groupPairs([cifar('c8-std', 'standard', 'c8'), cifar('c8-rob', 'robust', 'c8'), nette('in-std', 'standard'), nette('in-rob', 'robust'), cifar('c16-std', 'standard', 'c16')])
+    expect(pairGroup(pairs[0])).toBe('CIFAR-10 · 2×2')
+    expect(groupedPairs(pairs).map((g) => [g.group, g.pairs.map((p) => p.id)])).toEqual([
+      ['CIFAR-10 · 2×2', ['c16', 'c8']],
+      ['Imagenette2 · 128×128', ['in128']]
+    ])
   })
 })

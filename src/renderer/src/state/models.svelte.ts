@@ -38,6 +38,21 @@ export function groupPairs(models: readonly ModelInfo[]): ModelPair[] {
   return pairs.sort((a, b) => a.id.localeCompare(b.id))
 }
 
+/** A pair's dataset and input size, e.g. "CIFAR-10 · 32×32": the model card's dataset name up to its first parenthesis. */
+export function pairGroup(pair: ModelPair): string {
+  const m = pair.standard ?? pair.robust
+  if (!m) return 'other'
+  const dataset = m.training.dataset.split(' (')[0].trim() || 'unknown dataset'
+  return `${dataset} · ${m.input.height}×${m.input.width}`
+}
+
+/** The pair picker's option groups: pairs by dataset and input size, groups and pairs in id order (the default first). */
+export function groupedPairs(pairs: readonly ModelPair[]): { group: string; pairs: ModelPair[] }[] {
+  const groups = new Map<string, ModelPair[]>()
+  for (const pair of pairs) groups.set(pairGroup(pair), [...(groups.get(pairGroup(pair)) ?? []), pair])
+  return [...groups].map(([group, list]) => ({ group, pairs: list }))
+}
+
 /** What the pair picker shows: the pair id and the roles, with the robust model's training budget. */
 export function pairLabel(pair: ModelPair): string {
   const t = pair.robust?.training
