@@ -36,9 +36,17 @@ export interface Services {
   dispose(): Promise<void>
 }
 
-/** Workers × threads from the settings (null = automatic) and the cores of this machine (compute/layout.ts). */
-export function layoutFor(settings: { workers: number | null; threads: number | null }, options: Pick<ServicesOptions, 'poolSize' | 'poolThreads'> = {}, cores: number = availableParallelism()): ComputeLayout {
-  const layout = computeLayout(settings, cores)
+/**
+ * Workers × threads from the settings (null = automatic), the cores of this machine and the backend the workers run
+ * (compute/layout.ts).
+ */
+export function layoutFor(
+  settings: { workers: number | null; threads: number | null },
+  options: Pick<ServicesOptions, 'poolSize' | 'poolThreads'> = {},
+  cores: number = availableParallelism(),
+  backend: string | null = null
+): ComputeLayout {
+  const layout = computeLayout(settings, cores, backend)
   return { workers: options.poolSize ?? layout.workers, threads: options.poolThreads ?? layout.threads }
 }
 
@@ -52,9 +60,19 @@ export function backendOrder(setting: Settings['backend']): ComputeBackend[] | u
   return [setting, ...COMPUTE_BACKENDS.filter((b) => b !== setting)]
 }
 
+/**
+ * The backend the workers are expected to pick for the `backend` setting, before any has started: the one chosen, or
+ * for 'auto' ONNX Runtime (the engine's default order puts it after the native TF.js bindings, which are rarely
+ * installed). The pool is re-laid out once the workers report the backend they really picked.
+ */
+export function expectedBackend(setting: Settings['backend']): ComputeBackend {
+  return setting === 'auto' ? 'onnxruntime' : setting
+}
+
 export function createServices(options: ServicesOptions): Services {
-  const layout = layoutFor(options.settings.get(), options)
-  const backendsFor = (settings: Settings): ComputeBackend[] | undefined => backendOrder(options.backend ?? settings.backend)
+  const backendSetting = (settings: Settings): Settings['backend'] => options.backend ?? settings.backend
+  const layout = layoutFor(options.settings.get(), options, undefined, expectedBackend(backendSetting(options.settings.get())))
+  const backendsFor = (settings: Settings): ComputeBackend[] | undefined => backendOrder(backendSetting(settings))
   const pool = createPool(options.workerFactory, {
     size: layout.workers,
     wasmThreads: layout.threads,
@@ -62,6 +80,14 @@ export function createServices(options: ServicesOptions): Services {
     modelsDir: options.modelsDir,
     log: options.log
   })
+  /** Once the workers report their backend: the layout for that backend, if it is not the one expected. */
+  const followBackend = async (): Promise<void> => {
+    const picked = await pool.backend().catch(() => null)
+    if (picked === null) return
+    const next = layoutFor(options.settings.get(), options, undefined, picked)
+    if (next.workers !== pool.size || next.threads !== pool.threads) pool.resize(next.workers, next.threads)
+  }
+  void followBackend()
   const jobs = createJobRunner({ pool, emit: options.emit })
   const handlers = createHandlers({
     mode: options.mode,
@@ -74,9 +100,10 @@ export function createServices(options: ServicesOptions): Services {
     saveExport: options.saveExport,
     // a changed layout applies at once: new workers start, surplus or re-threaded ones stop when idle
     onSettingsChanged: (settings) => {
-      const next = layoutFor(settings, options)
+      const next = layoutFor(settings, options, undefined, expectedBackend(backendSetting(settings)))
       pool.setBackends(backendsFor(settings))
       pool.resize(next.workers, next.threads)
+      void followBackend()
     }
   })
   return { pool, jobs, handlers, dispose: () => pool.terminate() }

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { afterEach, describe, expect, it } from 'vitest'
 import { computeLayout } from '../../src/main/compute/layout'
-import { backendOrder, createServices, layoutFor, type Services } from '../../src/main/services'
+import { backendOrder, createServices, expectedBackend, layoutFor, type Services } from '../../src/main/services'
 import { createMemorySettings } from '../../src/main/settings'
 import { FAKE_WORKER, captureEvents, image, tempDir } from './helpers'
 
@@ -21,6 +21,32 @@ describe('services wiring', () => {
     expect(computeLayout(auto, 12)).toEqual({ workers: 2, threads: 6 })
     expect(computeLayout(auto, 64)).toEqual({ workers: 2, threads: 8 }) // tfjs' wasm thread limit
     expect(computeLayout(auto, 0)).toEqual({ workers: 1, threads: 1 })
+  })
+
+  it('on ONNX Runtime below 4 cores: one worker per model of a twin run, one thread each (threads help it little)', () => {
+    const auto = { workers: null, threads: null }
+    expect(computeLayout(auto, 1, 'onnxruntime')).toEqual({ workers: 1, threads: 1 })
+    expect(computeLayout(auto, 2, 'onnxruntime')).toEqual({ workers: 2, threads: 1 })
+    expect(computeLayout(auto, 3, 'onnxruntime')).toEqual({ workers: 2, threads: 1 })
+    expect(computeLayout(auto, 4, 'onnxruntime')).toEqual({ workers: 2, threads: 2 })
+    expect(computeLayout(auto, 2, 'wasm')).toEqual({ workers: 1, threads: 2 })
+    expect(computeLayout({ workers: 1, threads: null }, 2, 'onnxruntime')).toEqual({ workers: 1, threads: 2 }) // a setting wins
+    expect(expectedBackend('auto')).toBe('onnxruntime')
+    expect(expectedBackend('wasm')).toBe('wasm')
+  })
+
+  it('starts with the layout of the expected backend and re-lays the pool out for the backend the workers picked', async () => {
+    // the fake workers pick 'fake:<dir>' for 'auto' (expected: onnxruntime), and the first backend of an order
+    services = createServices({
+      mode: 'test', version: 't', modelsDir: tempDir(), samplesDir: tempDir(), settings: createMemorySettings(), emit: captureEvents().emit,
+      workerFactory: () => new Worker(FAKE_WORKER)
+    })
+    expect({ workers: services.pool.size, threads: services.pool.threads }).toEqual(layoutFor({ workers: null, threads: null }, {}, undefined, 'onnxruntime'))
+    const other = layoutFor({ workers: null, threads: null }, {}, undefined, 'fake')
+    await expect.poll(() => ({ workers: services!.pool.size, threads: services!.pool.threads }), { timeout: 10_000 }).toEqual(other)
+    await services.handlers['settings:set']({ backend: 'onnxruntime' })
+    await expect.poll(() => ({ workers: services!.pool.size, threads: services!.pool.threads }), { timeout: 10_000 }).toEqual(layoutFor({ workers: null, threads: null }, {}, undefined, 'onnxruntime'))
+    expect((await services.handlers['app:info']()).backend).toBe('onnxruntime')
   })
 
   it('derives the unset number of the layout from the set one and the cores, never oversubscribing', () => {
@@ -47,7 +73,8 @@ describe('services wiring', () => {
     expect((await services.handlers['app:info']()).threads).toBe(2)
     await expect(services.pool.run({ modelId: 'threads', images: image(), params: { method: 'predict' } })).resolves.toMatchObject({ run: { weightsSha256: 'threads:2' } })
     await services.handlers['settings:reset']()
-    expect({ workers: services.pool.size, threads: services.pool.threads }).toEqual(layoutFor({ workers: null, threads: null }))
+    // automatic again: the layout of the backend the (fake) workers picked
+    await expect.poll(() => ({ workers: services!.pool.size, threads: services!.pool.threads }), { timeout: 10_000 }).toEqual(layoutFor({ workers: null, threads: null }, {}, undefined, 'fake'))
   })
 
   it('the backend setting puts the chosen backend first and keeps the others as fallbacks; auto is the engine default', () => {

@@ -8,7 +8,8 @@
  * and heap growth. Issue 3's and issue 12's targets are reported as pass/fail fields, never asserted.
  *
  * Timings are medians after a warm-up. The in-process part runs on this thread (one wasm thread); the pool part on the
- * app's automatic layout of workers × wasm threads (compute/layout.ts: 1 × 2 on 2 cores), or `--workers` / `--threads`.
+ * app's automatic layout of workers × threads for each backend (compute/layout.ts: on 2 cores 1 × 2 for wasm, 2 × 1 for
+ * ONNX Runtime), or `--workers` / `--threads`.
  */
 import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -342,14 +343,18 @@ async function soak(modelsDir: string, info: ModelInfo, jobs: number, backend: B
 export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   const quick = ctx.opts.flag('quick')
   const soakJobs = ctx.opts.int('soak')
-  // the app's layout for this machine unless --workers / --threads fix one (an explicit --workers 0 runs in process)
-  const layout = computeLayout(
-    { workers: ctx.opts.string('workers') === undefined ? null : ctx.workers(), threads: ctx.opts.string('threads') === undefined ? null : ctx.wasmThreads() },
-    os.availableParallelism()
-  )
-  const workers = ctx.opts.string('workers') === undefined ? layout.workers : ctx.workers()
-  // in process (--workers 0) this thread's wasm is already single-threaded (selectBackend below runs first)
-  if (workers === 0) layout.threads = 1
+  // the app's layout for this machine and backend unless --workers / --threads fix one (an explicit --workers 0 runs
+  // in process, where this thread's wasm is already single-threaded: selectBackend below runs first)
+  const fixed = { workers: ctx.opts.string('workers') === undefined ? null : ctx.workers(), threads: ctx.opts.string('threads') === undefined ? null : ctx.wasmThreads() }
+  const layoutOf = (backendName: string | null): { workers: number; threads: number } => {
+    const l = computeLayout(fixed, os.availableParallelism(), backendName)
+    const w = fixed.workers ?? l.workers
+    return { workers: w, threads: w === 0 ? 1 : l.threads }
+  }
+  // the TF.js backends' layout (issue 3's targets); ONNX Runtime's may differ (compute/layout.ts)
+  const layout = layoutOf(null)
+  const workers = layout.workers
+  const ortLayout = layoutOf('onnxruntime')
   // one folder for the run: the random width-W CIFAR ResNet-18 (the targets' model; --width 0: none) and copies of the
   // models found, so one runner per backend sees them all
   const found = ctx.modelsDirOption()
@@ -404,8 +409,9 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
       const section = new MemoryPeak()
       const rssAtStart = process.memoryUsage().rss
       let runner: Runner | null = null
+      const backendLayout = layoutOf(name)
       try {
-        runner = await (await import('./runner')).createRunner({ modelsDir, workers, backends: [name], wasmThreads: layout.threads })
+        runner = await (await import('./runner')).createRunner({ modelsDir, workers: backendLayout.workers, backends: [name], wasmThreads: backendLayout.threads })
       } catch (e) {
         section.stop()
         backendRuns[name] = { available: false, reason: (e as Error).message }
@@ -415,8 +421,8 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
         for (const info of models) {
           const gradients: Record<string, unknown> = {}
           // through the seam in this thread: TF.js at one thread (threaded wasm is only for workers), ONNX Runtime at the
-          // pool's threads per worker and at one
-          const threadCounts = name === 'onnxruntime' ? [...new Set([layout.threads, 1])] : [1]
+          // cores a worker may use (the TF.js layout's threads per worker), its own layout's and at one
+          const threadCounts = name === 'onnxruntime' ? [...new Set([layout.threads, backendLayout.threads, 1])] : [1]
           for (const t of threadCounts) {
             const timing: GradientTimings = await classifierTimings(factoryOf(name), join(modelsDir, info.id), t, quick)
             gradients[`threads${t}`] = { ...timing, torchRatio: torchRatios(timing, torch.get(info.id)?.[t]) }
@@ -426,7 +432,7 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
           ;(perModel.get(info.id)!.backends as Record<string, unknown>)[name] = { gradient: gradients, pool }
         }
         const peak = section.stop()
-        backendRuns[name] = { available: true, workerBackend: runner.backend, peakRssMB: peak.peakRssMB, peakRssGrowthMB: round((peak.peakRssMB * 2 ** 20 - rssAtStart) / 2 ** 20, 1) }
+        backendRuns[name] = { available: true, workerBackend: runner.backend, layout: describeLayout({ workers: Math.max(1, backendLayout.workers), threads: backendLayout.threads }), peakRssMB: peak.peakRssMB, peakRssGrowthMB: round((peak.peakRssMB * 2 ** 20 - rssAtStart) / 2 ** 20, 1) }
       } finally {
         section.stop()
         await runner.dispose()
@@ -446,7 +452,7 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
       const onTwoCores = coresUsed >= 2
       const ort = backends.onnxruntime
       const ortGrad = ort?.gradient[`threads${layout.threads}`]
-      const ortPool = ort?.pool as { smoothGrad50?: { wallMs?: number }; pgd20?: { oneJob?: Timing }; featureViz200?: { wallMs?: number } } | undefined
+      const ortPool = ort?.pool as { smoothGrad50?: { wallMs?: number }; pgd20?: { oneJob?: Timing; twinRun?: Wall | null }; featureViz200?: { wallMs?: number } } | undefined
       const verdict = (value: number | undefined | null, target: number) => ({ value: value ?? null, target: `≤ ${target}`, pass: value !== undefined && value !== null && onTwoCores && value <= target })
       out.push({
         ...m,
@@ -467,9 +473,12 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
           ? {
               appliesTo: 'CIFAR ResNet-18 width 64 on ONNX Runtime, 2 cores (issue 12)',
               thisModelIsTheTargetModel: isTargetModel,
-              coresUsed,
+              layout: describeLayout({ workers: Math.max(1, ortLayout.workers), threads: ortLayout.threads }),
+              coresUsed: Math.max(1, ortLayout.workers) * ortLayout.threads,
               batch16GradientPerImageVsTorch: verdict(ortGrad?.torchRatio?.batch16PerImage, ORT_TARGETS.batch16PerImageTorchRatio),
               pgd20Ms: verdict(ortPool?.pgd20?.oneJob?.medianMs, ORT_TARGETS.pgd20Ms),
+              // no target: what the app waits for, both models of the pair at once
+              pgd20TwinRunMs: ortPool?.pgd20?.twinRun?.wallMs ?? null,
               smoothGrad50Ms: verdict(ortPool?.smoothGrad50?.wallMs, ORT_TARGETS.smoothGrad50Ms),
               featureViz200Ms: verdict(ortPool?.featureViz200?.wallMs, ORT_TARGETS.featureViz200Ms)
             }

@@ -9,6 +9,10 @@
  *   the first model's result in half the time and both in the same time as one worker per model;
  * - 4 cores and more: two workers (one per model of a twin run), each with half the cores (at most 8 threads,
  *   tfjs' limit).
+ * ONNX Runtime is the exception below 4 cores: a second thread cuts its batch-1 latency only 1.34× (measured, width-64
+ * CIFAR ResNet-18 on 2 cores: PGD-20 717 → 537 ms), so taking turns loses to one worker per model — a twin PGD-20 run
+ * took 1,019 ms on 1 worker × 2 threads and 818 ms on 2 workers × 1 thread, a twin feature visualization ~8.3 s and
+ * 6.4 s (docs/cli.md) — and the app nearly always runs both models. So for `onnxruntime`: two workers of one thread.
  * Either number can be fixed in the settings; the other is then derived from the cores.
  */
 export interface ComputeLayout {
@@ -19,7 +23,10 @@ export interface ComputeLayout {
 /** tfjs-backend-wasm runs at most 8 threads. */
 export const MAX_WASM_THREADS = 8
 
-export function computeLayout(setting: { workers: number | null; threads: number | null }, cores: number): ComputeLayout {
+/**
+ * `backend`: the compute backend the workers run (or are expected to run); it changes only the automatic layout.
+ */
+export function computeLayout(setting: { workers: number | null; threads: number | null }, cores: number, backend: string | null = null): ComputeLayout {
   const available = Math.max(1, Math.floor(cores))
   const clampThreads = (n: number): number => Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(n)))
   if (setting.workers !== null && setting.threads !== null) return { workers: Math.max(1, setting.workers), threads: clampThreads(setting.threads) }
@@ -31,7 +38,7 @@ export function computeLayout(setting: { workers: number | null; threads: number
     const threads = clampThreads(setting.threads)
     return { workers: Math.max(1, Math.floor(available / threads)), threads }
   }
-  const workers = available >= 4 ? 2 : 1
+  const workers = available >= 4 ? 2 : backend === 'onnxruntime' ? Math.min(2, available) : 1
   return { workers, threads: clampThreads(available / workers) }
 }
 
