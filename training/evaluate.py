@@ -61,14 +61,17 @@ def load_checkpoint_model(path: Path):
 
 def strong_robust_accuracy(model, images_u8, labels, eps, steps=100, restarts=5, batch_size=100, device='cpu',
                            seed=0) -> float:
-    """Accuracy under L2 PGD-`steps` with `restarts` random starts (robust = correct after every restart)."""
+    """Accuracy under L2 PGD-`steps` from the clean image and from `restarts` random starts on the ε-sphere: robust =
+    correct after every one of those runs, so the number is never above what the deterministic start alone gives (a
+    random start can land worse: on the Imagenette robust model, 5 random restarts alone left 63.2 % of the first 500
+    where plain PGD-20 left 62.8 %)."""
     gen = torch.Generator().manual_seed(seed)
     y_all = torch.from_numpy(labels).to(device)
     robust = torch.ones(len(labels), dtype=torch.bool, device=device)
     for i in range(0, len(labels), batch_size):
         x, y = to_nchw(images_u8[i:i + batch_size]).to(device), y_all[i:i + batch_size]
-        for _ in range(restarts):
-            x_adv = pgd_l2(model, x, y, eps, steps, 2.5 * eps / steps, use_best=True, random_start=True, generator=gen)
+        for run in range(restarts + 1):
+            x_adv = pgd_l2(model, x, y, eps, steps, 2.5 * eps / steps, use_best=True, random_start=run > 0, generator=gen)
             with torch.no_grad():
                 robust[i:i + batch_size] &= model(x_adv).argmax(1) == y
     return robust.float().mean().item()
@@ -173,7 +176,7 @@ def main(argv=None):
             print(f'L2 eps {eps}: PGD-100 x 5 restarts {strong[str(float(eps))]:.4f} on {args.strong_n} '
                   f'({time.time() - t0:.0f}s)')
         result['strong'] = {'l2': strong, 'count': args.strong_n,
-                            'attack': 'L2 PGD-100, step 2.5ε/100, 5 random restarts (ε-sphere), best iterate'}
+                            'attack': 'L2 PGD-100, step 2.5ε/100, best iterate, from the clean image and from 5 random starts (ε-sphere); robust = no run flips it'}
     result.update(source)
     if args.write_strong:
         if not (args.model and args.strong):

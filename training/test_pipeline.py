@@ -255,7 +255,7 @@ class WholePipeline(unittest.TestCase):
                                '--strong-n', '20', '--write-strong', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
             strong = json.loads((out / 'model.json').read_text())['metrics']['strong']
             self.assertEqual((sorted(strong['l2']), strong['count']), (['0.5'], 20))
-            self.assertIn('5 random restarts', strong['attack'])
+            self.assertIn('from the clean image and from 5 random starts', strong['attack'])
             from data import load_eval_split
             images, labels, _ = load_eval_split('cifar10', 32, [tmp / 'data'], tmp / 'cache')
             pgd20 = evaluate.evaluate(loaded, images[:20], labels[:20], [0.5], 20, 20, log=lambda *a: None)['robust']['l2']['0.5']

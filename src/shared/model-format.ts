@@ -63,7 +63,7 @@ export const ModelSpecSchema = z.object({
     engine: z
       .object({ clean: z.number().min(0).max(1), robust: z.record(z.string(), z.record(z.string(), z.number())), evaluatedWith: z.string() })
       .optional(),
-    /** PGD-100 with 5 random restarts on the first `count` test images (training/evaluate.py --strong). */
+    /** PGD-100 from the clean image and from 5 random starts on the first `count` test images (training/evaluate.py --strong). */
     strong: z
       .object({ l2: z.record(z.string(), z.number().min(0).max(1)), count: positiveInt, attack: z.string() })
       .optional(),
