@@ -173,7 +173,7 @@ def main(argv=None):
             t0 = time.time()
             strong[str(float(eps))] = strong_robust_accuracy(model, images[:args.strong_n], labels[:args.strong_n], eps,
                                                              device=args.device)
-            print(f'L2 eps {eps}: PGD-100 x 5 restarts {strong[str(float(eps))]:.4f} on {args.strong_n} '
+            print(f'L2 eps {eps}: PGD-100 from the clean image + 5 random starts {strong[str(float(eps))]:.4f} on {args.strong_n} '
                   f'({time.time() - t0:.0f}s)')
         result['strong'] = {'l2': strong, 'count': args.strong_n,
                             'attack': 'L2 PGD-100, step 2.5ε/100, best iterate, from the clean image and from 5 random starts (ε-sphere); robust = no run flips it'}
