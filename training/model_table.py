@@ -17,7 +17,7 @@ def robust_cell(robust: dict) -> str:
 
 def table() -> str:
     rows = ['| id | input | role | architecture | width | training | epochs | clean | L2 PGD-20 (ε: accuracy) | '
-            'PGD-100 × 5 restarts | engine: clean; PGD-20 | large-ε transfer (rob→std / std→rob) | size |',
+            'PGD-100 from clean + 5 random starts | engine: clean; PGD-20 | large-ε transfer (rob→std / std→rob) | size |',
             '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     specs = [json.loads(p.read_text()) | {'_dir': p.parent} for p in MODELS_DIR.glob('*/model.json')]
     for s in sorted(specs, key=lambda s: (s['pair'], s['role'] != 'standard', s['id'])):
