@@ -123,3 +123,12 @@ export async function dropFiles(page: Page, files: { name: string; mimeType: str
   await page.getByTestId(testId).dispatchEvent('dragover', { dataTransfer })
   await page.getByTestId(testId).dispatchEvent('drop', { dataTransfer })
 }
+
+/** Both models' saliency maps are `size`×`size` canvases shown at least `size` CSS px wide (not a smaller mosaic). */
+export async function expectMapsAt(page: Page, size: number): Promise<void> {
+  for (const role of ['standard', 'robust']) {
+    const map = page.getByTestId(`map-${role}`).locator('canvas')
+    await expect(map).toHaveJSProperty('width', size)
+    expect((await map.boundingBox())?.width).toBeGreaterThanOrEqual(size)
+  }
+}

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { Page } from '@playwright/test'
-import { test, expect, dropFiles, screenshot } from './fixtures'
+import { test, expect, dropFiles, expectMapsAt, screenshot } from './fixtures'
 import { ROOT, SAMPLES_DIR } from './paths'
 
 const REAL_MODELS = resolve(ROOT, 'resources/models')
@@ -292,10 +292,6 @@ test('the Imagenette pair at 128 px: a church photo is shown and explained at 12
   }
   await page.getByTestId('run').click()
   await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 120_000 })
-  for (const role of ['standard', 'robust']) {
-    const map = page.getByTestId(`map-${role}`).locator('canvas')
-    await expect(map).toHaveJSProperty('width', 128)
-    expect((await map.boundingBox())?.width).toBeGreaterThanOrEqual(128)
-  }
+  await expectMapsAt(page, 128)
   await screenshot(page, 'real-imagenette-church')
 })

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { test, expect, dropFiles, screenshot } from './fixtures'
+import { test, expect, dropFiles, expectMapsAt, screenshot } from './fixtures'
 import { IMAGENETTE_CLASSES, NETTE_MODELS, SAMPLES_DIR } from './paths'
 
 test.use({ modelsDir: NETTE_MODELS })
@@ -33,11 +33,7 @@ test('a 128 px pair: 128 px crop preview and maps, its crop fraction, its classe
   // saliency maps at 128×128, shown at 128 CSS px
   await page.getByTestId('run').click()
   await expect(page.getByTestId('status')).toHaveText('Done', { timeout: 90_000 })
-  for (const role of ['standard', 'robust']) {
-    const map = page.getByTestId(`map-${role}`).locator('canvas')
-    await expect(map).toHaveJSProperty('width', 128)
-    expect((await map.boundingBox())?.width).toBeGreaterThanOrEqual(128)
-  }
+  await expectMapsAt(page, 128)
   // no label: the view says it used each model's prediction, and marks it
   await expect(page.getByTestId('run-notes')).toHaveAttribute('data-assumed', 'true')
   await screenshot(page, 'resolution-128-saliency')

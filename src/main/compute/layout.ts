@@ -11,8 +11,10 @@
  *   tfjs' limit).
  * ONNX Runtime is the exception below 4 cores: a second thread cuts its batch-1 latency only 1.34× (measured, width-64
  * CIFAR ResNet-18 on 2 cores: PGD-20 717 → 537 ms), so taking turns loses to one worker per model — a twin PGD-20 run
- * took 1,019 ms on 1 worker × 2 threads and 818 ms on 2 workers × 1 thread, a twin feature visualization ~8.3 s and
- * 6.4 s (docs/cli.md) — and the app nearly always runs both models. So for `onnxruntime`: two workers of one thread.
+ * took 1,019 ms on 1 worker × 2 threads and 818 ms on 2 workers × 1 thread (docs/cli.md; a twin feature
+ * visualization was not timed: one FV-200 took 4.2 s on 1 × 2 and 6.4 s on 2 × 1, so ~8.3 s in turn against ~6.4 s
+ * side by side, estimated) — and the app nearly always runs both models. So for `onnxruntime`: two workers of one
+ * thread.
  * Either number can be fixed in the settings; the other is then derived from the cores.
  */
 export interface ComputeLayout {

@@ -48,6 +48,14 @@ describe('LinkedParams', () => {
     p.setLinked(true, 'robust')
     expect(p.snapshot('standard')).toEqual({ eps: 7, steps: 5 })
   })
+
+  it('restores null only where the default is null (an unset class), never for a number such as ε', () => {
+    const defaults = { eps: 1, targetClass: null as number | null }
+    const p = new LinkedParams({ ...defaults })
+    p.restore({ 'standard.eps': null, 'standard.targetClass': 4, 'robust.targetClass': null, 'robust.eps': 2 }, defaults)
+    expect(p.snapshot('standard')).toEqual({ eps: 1, targetClass: 4 })
+    expect(p.snapshot('robust')).toEqual({ eps: 2, targetClass: null })
+  })
 })
 
 describe('ε scaling (science.md §8)', () => {

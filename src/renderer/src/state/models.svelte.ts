@@ -49,7 +49,10 @@ export function pairGroup(pair: ModelPair): string {
 /** The pair picker's option groups: pairs by dataset and input size, groups and pairs in id order (the default first). */
 export function groupedPairs(pairs: readonly ModelPair[]): { group: string; pairs: ModelPair[] }[] {
   const groups = new Map<string, ModelPair[]>()
-  for (const pair of pairs) groups.set(pairGroup(pair), [...(groups.get(pairGroup(pair)) ?? []), pair])
+  for (const pair of pairs) {
+    const group = pairGroup(pair)
+    groups.set(group, [...(groups.get(group) ?? []), pair])
+  }
   return [...groups].map(([group, list]) => ({ group, pairs: list }))
 }
 

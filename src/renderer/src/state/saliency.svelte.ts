@@ -224,8 +224,6 @@ export class SaliencyState {
       if (gradient !== undefined && gradient !== 'loss' && gradient !== 'score') delete valid[`${r}.gradient`]
       const smoothing = valid[`${r}.smoothing`]
       if (smoothing !== undefined && !(typeof smoothing === 'string' && Object.hasOwn(SMOOTHING_LABELS, smoothing))) delete valid[`${r}.smoothing`]
-      // LinkedParams lets null stand for a number (a class that is unset); only the class may be unset here
-      for (const key of ['samples', 'sigma', 'seed'] as const) if (valid[`${r}.${key}`] === null) delete valid[`${r}.${key}`]
     }
     this.params.restore(valid, defaultPanelParams())
   }

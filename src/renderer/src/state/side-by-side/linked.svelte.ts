@@ -59,7 +59,7 @@ export class LinkedParams<P extends object> {
 
   /**
    * Restore from a record written by toRecord. Keys unknown to `defaults`, or whose type differs from the
-   * default's (null allowed where the default is null or a number), are ignored.
+   * default's (a number or null where the default is null: an unset class), are ignored.
    */
   restore(record: Readonly<Record<string, unknown>>, defaults: P): void {
     if (typeof record.linked === 'boolean') this.linked = record.linked
@@ -68,8 +68,7 @@ export class LinkedParams<P extends object> {
       for (const [key, fallback] of Object.entries(defaults)) {
         const v = record[`${r}.${key}`]
         if (v === undefined) continue
-        const nullable = fallback === null || typeof fallback === 'number'
-        if ((v === null && nullable) || (v !== null && (typeof v === typeof fallback || (fallback === null && typeof v === 'number')))) target[key] = v
+        if (v === null ? fallback === null : typeof v === typeof fallback || (fallback === null && typeof v === 'number')) target[key] = v
       }
     }
   }

@@ -98,6 +98,20 @@ export function followModel(
   })
 }
 
+/**
+ * Call `changed` whenever the current image changes to another one (not for the image shown at initialisation):
+ * image-dependent parameters (a true class, a target) reset there unless pinned.
+ */
+export function followImage(currentId: () => string | null, changed: () => void): void {
+  let shown = untrack(currentId)
+  $effect(() => {
+    const id = currentId()
+    if (id === shown) return
+    shown = id
+    untrack(changed)
+  })
+}
+
 export function registerExport(exporter: ExportHub | undefined, snapshot: () => ExportSnapshot | null): void {
   if (!exporter) return
   $effect(() => exporter.register(snapshot))
