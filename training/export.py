@@ -68,6 +68,29 @@ DATASET_TEXT = {
 }
 
 
+def write_expected(out: Path, model: torch.nn.Module, res: int, sha: str) -> None:
+    """expected.json of a model folder: the model's logits on the synthetic inputs, then (sample_predictions.py) on
+    the bundled sample photos; `model` is the model as read back from the folder's own weight files."""
+    synth = torch.from_numpy(synthetic_inputs(size=res)).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        logits = model(synth)
+        probs = logits.softmax(1)
+    top2 = probs.topk(2, dim=1).values
+    expected = {
+        'inputs': {'kind': 'synthetic', 'count': N_SYNTHETIC, 'height': res, 'width': res, 'layout': 'NHWC',
+                   'formula': 'images 0-3: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3)/8)) mod 256, '
+                              'pixel = v/255 (float32); images 4-7: solid RGB colors/255; image 8: all 0.5',
+                   'solidColors': SOLID_COLORS},
+        'weightsSha256': sha,
+        'logits': [[round(v, 6) for v in row] for row in logits.tolist()],
+        'probabilities': [[round(v, 7) for v in row] for row in probs.tolist()],
+        'top1': logits.argmax(1).tolist(),
+        'top1Margin': [round(v, 6) for v in (top2[:, 0] - top2[:, 1]).tolist()],
+    }
+    (out / 'expected.json').write_text(json.dumps(expected, indent=2) + '\n')
+    update_expected(out)  # + PyTorch predictions on the bundled sample photos
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--checkpoint', type=Path, required=True)
@@ -188,24 +211,7 @@ def main(argv=None):
     spec['metrics'] = {'clean': metrics['clean'], 'robust': metrics['robust'], 'evaluatedWith': metrics['evaluatedWith']}
     (out / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
 
-    synth = torch.from_numpy(synthetic_inputs(size=res)).permute(0, 3, 1, 2)
-    with torch.no_grad():
-        logits = reloaded(synth)
-        probs = logits.softmax(1)
-    top2 = probs.topk(2, dim=1).values
-    expected = {
-        'inputs': {'kind': 'synthetic', 'count': N_SYNTHETIC, 'height': res, 'width': res, 'layout': 'NHWC',
-                   'formula': 'images 0-3: v = (61k + (7+k)y + (13+2k)x + 85c + floor(x*y*(k+3)/8)) mod 256, '
-                              'pixel = v/255 (float32); images 4-7: solid RGB colors/255; image 8: all 0.5',
-                   'solidColors': SOLID_COLORS},
-        'weightsSha256': sha,
-        'logits': [[round(v, 6) for v in row] for row in logits.tolist()],
-        'probabilities': [[round(v, 7) for v in row] for row in probs.tolist()],
-        'top1': logits.argmax(1).tolist(),
-        'top1Margin': [round(v, 6) for v in (top2[:, 0] - top2[:, 1]).tolist()],
-    }
-    (out / 'expected.json').write_text(json.dumps(expected, indent=2) + '\n')
-    update_expected(out)  # + PyTorch predictions on the bundled sample photos
+    write_expected(out, reloaded, res, sha)
     print(f'wrote {out} ({len(raw)} weight bytes, sha256 {sha}); clean {metrics["clean"]:.4f}, '
           f'L2 {metrics["robust"]["l2"]}')
 

@@ -5,6 +5,7 @@ augmentation shapes/values; the L2 PGD projection; BN folding parity and the exp
 small random network; and the whole pipeline on a tiny fake image-folder dataset: adversarial train.py, a run stopped
 after one epoch and resumed equals an uninterrupted one bit for bit, the refusals of --resume, export.py --smoke;
 a warm restart (--init-from) starts at its source's weights and the model card counts every epoch.
+half.py stores a folder as float16 (read back as the rounded weights) and measures the change in percentage points.
 """
 import io
 import os
@@ -169,6 +170,27 @@ class Export(unittest.TestCase):
             (Path(tmp) / 'model.json').write_text(json.dumps(spec))
             with self.assertRaises(ValueError):
                 load_exported(Path(tmp))
+
+            # half.py: the same folder stored as float16 reads back as the float16-rounded weights, new sha256
+            from half import largest_difference_pp, to_float16
+            spec['weightsSha256'] = hashlib.sha256(raw).hexdigest()
+            sha = to_float16(Path(tmp), spec)
+            (Path(tmp) / 'model.json').write_text(json.dumps(spec))
+            self.assertEqual((Path(tmp) / 'weights.bin').stat().st_size, len(raw) // 2)
+            self.assertEqual(sha, hashlib.sha256((Path(tmp) / 'weights.bin').read_bytes()).hexdigest())
+            self.assertEqual({w['dtype'] for w in spec['weightsManifest'][0]['weights']}, {'float16'})
+            half_model, _ = load_exported(Path(tmp))
+            rounded = {n: torch.from_numpy(a.astype(np.float16).astype(np.float32)) for n, a in weights}
+            self.assertTrue(torch.equal(half_model.stem.conv.weight, rounded['stem.conv.weight'].permute(3, 2, 0, 1)))
+            with torch.no_grad():
+                diff = (half_model(x) - folded(x)).abs().max().item()
+            self.assertGreater(diff, 0.0)
+            self.assertLess(diff, 5e-2)
+        # the float16 decision: the largest change over clean and every radius, in percentage points
+        a = {'clean': 0.8429, 'l2': {'0.25': 0.248, '0.5': 0.019}}
+        self.assertAlmostEqual(largest_difference_pp(a, {'clean': 0.8428, 'l2': {'0.25': 0.248, '0.5': 0.018}}), 0.1)
+        with self.assertRaises(SystemExit):
+            largest_difference_pp(a, {'clean': 0.8429, 'l2': {'0.25': 0.248}})
 
 
     def test_reference_network_built_from_the_format_doc_equals_the_folded_training_network(self):

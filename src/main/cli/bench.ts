@@ -33,7 +33,7 @@ import type { Context } from './context'
 import type { Runner, RunnerOutput } from './runner'
 import { projectRootOf } from '../paths'
 import { pgdParity } from './bench-parity'
-import { benchBackends, classifierTimings, factoryOf, ORT_TARGETS, torchRatios, torchTimings, type GradientTimings, type TorchTimings } from './bench-backends'
+import { benchBackends, classifierTimings, factoryOf, machineScaledTargets, ORT_TARGETS, torchRatios, torchTimings, type GradientTimings, type TorchTimings } from './bench-backends'
 
 /** Issue 3's targets (2-core machine, CIFAR ResNet-18 width 64, wasm). */
 export const TARGETS = {
@@ -389,7 +389,7 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
   const perModel = new Map<string, Record<string, unknown>>()
   try {
     // PyTorch's time for the same gradient, at the pool's threads per worker and at one thread
-    const torchThreads = [...new Set([layout.threads, 1])]
+    const torchThreads = [...new Set([layout.threads, 2, 1])]
     const torch = new Map<string, Record<number, TorchTimings>>()
     if (!ctx.opts.flag('no-torch')) {
       for (const info of models) torch.set(info.id, Object.fromEntries(torchThreads.map((t) => [t, torchTimings(root, join(modelsDir, info.id), t, quick)])))
@@ -480,7 +480,13 @@ export async function runBench(ctx: Context): Promise<Record<string, unknown>> {
               // no target: what the app waits for, both models of the pair at once
               pgd20TwinRunMs: ortPool?.pgd20?.twinRun?.wallMs ?? null,
               smoothGrad50Ms: verdict(ortPool?.smoothGrad50?.wallMs, ORT_TARGETS.smoothGrad50Ms),
-              featureViz200Ms: verdict(ortPool?.featureViz200?.wallMs, ORT_TARGETS.featureViz200Ms)
+              featureViz200Ms: verdict(ortPool?.featureViz200?.wallMs, ORT_TARGETS.featureViz200Ms),
+              // the same targets at this machine's speed, measured by PyTorch in this run (2 threads: the cores the targets assume)
+              scaledToThisMachine: machineScaledTargets(torch.get(info.id)?.[2]?.batch16MsPerImage, {
+                pgd20Ms: ortPool?.pgd20?.oneJob?.medianMs,
+                smoothGrad50Ms: ortPool?.smoothGrad50?.wallMs,
+                featureViz200Ms: ortPool?.featureViz200?.wallMs
+              })
             }
           : null
       })

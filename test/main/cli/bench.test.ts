@@ -6,7 +6,7 @@ import { runCli } from '../../../src/main/cli/main'
 import { writeRandomModel } from '../../../src/main/engine/models/random'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
-import { torchRatios, torchTimings } from '../../../src/main/cli/bench-backends'
+import { machineScaledTargets, ORT_TARGETS, torchRatios, torchTimings } from '../../../src/main/cli/bench-backends'
 import { projectRootOf } from '../../../src/main/paths'
 
 const hasTorch = spawnSync(process.env.RL_PYTHON ?? '/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0
@@ -56,6 +56,7 @@ describe('bench (in process, tiny model)', () => {
     expect(m.onnxruntimeTargets.thisModelIsTheTargetModel).toBe(false)
     expect(typeof m.onnxruntimeTargets.pgd20Ms.pass).toBe('boolean')
     expect(m.torch).toEqual({ skipped: '--no-torch' })
+    expect(m.onnxruntimeTargets.scaledToThisMachine).toEqual({ skipped: 'no PyTorch timing of this model at 2 threads in this run' })
     // the soak runs on every backend that started, each on its own engine
     expect(Object.keys(report.soak).sort()).toEqual(['onnxruntime', 'wasm'])
     for (const name of ['onnxruntime', 'wasm']) {
@@ -81,6 +82,21 @@ describe('bench: the PyTorch reference', () => {
     const root = resolve(__dirname, '../../..')
     for (const from of ['out/main/chunks', 'out/main', 'src/main/cli']) expect(projectRootOf(join(root, from)), from).toBe(root)
     expect(resolve(root, 'out/main/chunks', '../..'), 'the old rule found out/, with no scripts/ in it').toBe(join(root, 'out'))
+  })
+
+  it("scales issue 12's millisecond targets by this machine's PyTorch time per image against the 6.0 ms they were set at", () => {
+    // PyTorch 2.7x slower than on the machine the targets were set on: every target 2.7x looser
+    const slower = machineScaledTargets(16.2, { pgd20Ms: 773, smoothGrad50Ms: 1300, featureViz200Ms: null })
+    expect(slower).toMatchObject({ referenceTorchMsPerImage: 6, thisMachineTorchMsPerImage: 16.2, scale: 2.7 })
+    if ('skipped' in slower) throw new Error('not scaled')
+    expect(slower.pgd20Ms).toEqual({ value: 773, target: `≤ ${Math.round(ORT_TARGETS.pgd20Ms * 2.7)}`, pass: true })
+    expect(slower.smoothGrad50Ms).toEqual({ value: 1300, target: `≤ ${Math.round(ORT_TARGETS.smoothGrad50Ms * 2.7)}`, pass: false })
+    expect(slower.featureViz200Ms.pass).toBe(false) // not measured is not a pass
+    // a faster machine gets stricter targets
+    const faster = machineScaledTargets(3, { pgd20Ms: 400, smoothGrad50Ms: 200, featureViz200Ms: 1900 })
+    if ('skipped' in faster) throw new Error('not scaled')
+    expect([faster.pgd20Ms.pass, faster.smoothGrad50Ms.pass, faster.featureViz200Ms.pass]).toEqual([false, true, true])
+    expect(machineScaledTargets(undefined, {})).toHaveProperty('skipped')
   })
 
   it('says why when there is no PyTorch', () => {
