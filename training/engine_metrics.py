@@ -47,8 +47,8 @@ def main():
                 raise SystemExit(f'{args.robust_csv}: expected L2 rows over {n_robust} images, got {r}')
             robust[str(float(r['eps']))] = float(r['accuracy'])
     evaluated_with = EVALUATED_WITH if n_clean == 10000 and args.backend == 'wasm' else (
-        f'npm run lab -- evaluate (the app\'s engine, backend {args.backend}) on the test center crops as PyTorch computed them (PIL, written as '
-        f'lossless PNG by png_split.py), clean {n_clean}, L2 PGD-20 step 2.5ε/20, no random start, best iterate, on '
+        f'npm run lab -- evaluate (the app\'s engine, backend {args.backend}) on the test images as PyTorch fed them to the model (PIL decode, '
+        f'center crop where larger; written as lossless PNG by png_split.py), clean {n_clean}, L2 PGD-20 step 2.5ε/20, no random start, best iterate, on '
         f'first {n_robust} (round-robin order)')
     engine = {'clean': float(clean_rows[0]['accuracy']), 'robust': {'l2': robust}, 'evaluatedWith': evaluated_with}
     spec['metrics']['engine'] = engine
