@@ -6,13 +6,14 @@ For one model folder (float32 weights, shipped by ship.sh):
 1. the app's engine evaluates the float32 folder with ship.sh's protocol (clean on every test image, L2 PGD-20 on the
    first robustCount at every ε of the card), unless --baseline names a folder holding that run's clean/ and pgd/
    evaluate.csv (kept from ship.sh);
-2. the weights are rounded to float16 (`<f2`, manifest dtype float16, new weightsSha256) in place, expected.json is
+2. the weights are rounded to float16 (`<f2`, manifest dtype float16, new weightsSha256), expected.json is
    regenerated from the float16 weights as PyTorch reads them back, PyTorch re-evaluates them (eval-pytorch.json,
    metrics.clean / robust) and the engine does too (metrics.engine);
-3. if the engine's float16 numbers differ from its float32 numbers by more than --tolerance-pp (0.1) anywhere, the
-   float32 folder is restored and the script exits 1. Otherwise the card gains metrics.float16: both engine
-   measurements and the largest difference. The strong attack and the large-ε transfer rates (metrics.strong,
-   metrics.largeEpsTransfer) stay as measured on the float32 weights; metrics.float16 says so.
+3. all of step 2 happens on a copy: if the engine's float16 numbers differ from its float32 numbers by more than
+   --tolerance-pp (0.1) anywhere, the folder is left as it was and the script exits 1. Otherwise the card gains metrics.float16: both engine
+   measurements and the largest difference, and the folder's files are replaced. A strong attack or large-ε transfer
+   rates already in the card (metrics.strong, metrics.largeEpsTransfer) stay as measured on the float32 weights;
+   metrics.float16 says so (ship.sh HALF=1 converts before they are measured).
 
 The PNG split is written once per dataset and resolution under --png-dir (png_split.py), as ship.sh does.
 """
@@ -113,53 +114,54 @@ def main(argv=None) -> int:
         if not (png / 'test').is_dir():
             subprocess.run([PY, 'training/png_split.py', '--split', 'test', '--dataset', dataset, '--resolution', str(res),
                             '--out', str(png)], cwd=REPO_ROOT, check=True)
-        backup = work / spec['id']
-        shutil.copytree(model_dir, backup)
         if args.baseline:
             before = read_engine_csvs(args.baseline)
         else:
-            before = engine_eval(backup, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f32')
+            before = engine_eval(model_dir, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f32')
         print(f'engine, float32 weights: {before}', flush=True)
 
-        try:
-            old_sha = spec['weightsSha256']
-            sha = to_float16(model_dir, spec)
-            (model_dir / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
-            model, _ = load_exported(model_dir)
-            write_expected(model_dir, model, res, sha)
-            images, labels, _ = load_eval_split(dataset, res, None)
-            metrics = evaluate(model, images[:n_clean], labels[:n_clean], [float(e) for e in eps], n_robust)
-            metrics['evaluatedWith'] = evaluated_with(dataset, n_clean, metrics['robustCount'])
-            metrics['weightsSha256'] = sha
-            (model_dir / 'eval-pytorch.json').write_text(json.dumps(metrics, indent=2) + '\n')
-            after = engine_eval(model_dir, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f16')
-            print(f'engine, float16 weights: {after}', flush=True)
-            worst = largest_difference_pp(before, after)
-            if round(worst, 6) > args.tolerance_pp:  # 0.1 pp is one image in 1,000: allowed
-                raise ValueError(f'float16 changes the engine\'s evaluation by {worst:.2f} pp (> {args.tolerance_pp}); '
-                                 f'keeping float32')
-        except BaseException as e:
-            shutil.rmtree(model_dir)
-            shutil.copytree(backup, model_dir)
-            print(f'{model_dir}: restored the float32 folder ({e})', file=sys.stderr)
+        # everything happens on a copy: the model folder changes only at the end, and only if float16 changes nothing
+        candidate = work / spec['id']
+        shutil.copytree(model_dir, candidate)
+        old_sha = spec['weightsSha256']
+        sha = to_float16(candidate, spec)
+        (candidate / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
+        model, _ = load_exported(candidate)
+        write_expected(candidate, model, res, sha)
+        images, labels, _ = load_eval_split(dataset, res, None)
+        metrics = evaluate(model, images[:n_clean], labels[:n_clean], [float(e) for e in eps], n_robust)
+        metrics['evaluatedWith'] = evaluated_with(dataset, n_clean, metrics['robustCount'])
+        metrics['weightsSha256'] = sha
+        (candidate / 'eval-pytorch.json').write_text(json.dumps(metrics, indent=2) + '\n')
+        after = engine_eval(candidate, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f16')
+        print(f'engine, float16 weights: {after}', flush=True)
+        worst = largest_difference_pp(before, after)
+        if round(worst, 6) > args.tolerance_pp:  # 0.1 pp is one image in 1,000: allowed
+            print(f'{model_dir}: float16 changes the engine\'s evaluation by {worst:.2f} pp (> {args.tolerance_pp}); '
+                  f'keeping float32', file=sys.stderr)
             return 1
 
-        spec = json.loads((model_dir / 'model.json').read_text())
+        spec = json.loads((candidate / 'model.json').read_text())
         m = spec['metrics']
         m['clean'], m['robust'], m['evaluatedWith'] = metrics['clean'], metrics['robust'], metrics['evaluatedWith']
+        earlier = [k for k in ('strong', 'largeEpsTransfer') if k in m]
         m['float16'] = {
             'float32WeightsSha256': old_sha,
             'engineFloat32': before,
             'engineFloat16': after,
             'largestDifferencePp': round(worst, 4),
             'note': 'weights stored as float16 because the engine\'s evaluation (clean and PGD-20 at every radius) moved '
-                    f'by at most {worst:.2f} pp; metrics.strong and metrics.largeEpsTransfer were measured on the float32 weights',
+                    f'by at most {worst:.2f} pp' + (f'; metrics.{" and metrics.".join(earlier)} {"were" if len(earlier) > 1 else "was"} '
+                                                     f'measured on the float32 weights' if earlier else ''),
         }
-        (model_dir / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
+        (candidate / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
         # metrics.engine from the float16 run, with its evaluatedWith, as ship.sh records it
-        subprocess.run([PY, 'training/engine_metrics.py', '--model', str(model_dir.resolve()), '--clean-csv',
+        subprocess.run([PY, 'training/engine_metrics.py', '--model', str(candidate), '--clean-csv',
                         str(work / 'f16' / 'clean' / 'evaluate.csv'), '--robust-csv', str(work / 'f16' / 'pgd' / 'evaluate.csv'),
                         '--backend', args.backend], cwd=REPO_ROOT, check=True)
+        for name in ('weights.bin', 'expected.json', 'eval-pytorch.json', 'model.json'):  # model.json last: its sha
+            shutil.copyfile(candidate / name, model_dir / f'.{name}.tmp')
+            (model_dir / f'.{name}.tmp').replace(model_dir / name)
         print(f'{spec["id"]}: float16 kept, largest engine difference {worst:.2f} pp; PyTorch clean {m["clean"]:.4f} '
               f'L2 {m["robust"]["l2"]}')
         return 0

@@ -8,6 +8,7 @@
 # 3. engine_metrics.py records the engine's numbers in model.json and prints both side by side.
 # The PNGs are already center crops at the model's size: --crop-fraction 1, or a model card's input.cropFraction
 # would crop them a second time.
+# HALF=1 adds step 4, float16 weights where they change nothing (half.py).
 # Needs a built app (`npx electron-vite build`) for step 2. THREADS (default 2) for PyTorch and the engine;
 # PNG_DIR (default: a temp folder) keeps the PNGs between calls (one folder per dataset and resolution).
 set -euo pipefail
@@ -38,3 +39,9 @@ PNG_DIR=${PNG_DIR:-$tmp/png}
 node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_clean" --eps-list 0 --crop-fraction 1 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/clean" >/dev/null
 node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_robust" --eps-list "$eps_list" --crop-fraction 1 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/pgd" >/dev/null
 $PY training/engine_metrics.py --model "resources/models/$id" --clean-csv "$tmp/clean/evaluate.csv" --robust-csv "$tmp/pgd/evaluate.csv" --backend "$BACKEND"
+# HALF=1: then store the weights as float16 if the engine's evaluation moves by at most 0.1 pp (half.py; the float32
+# engine run above is its baseline)
+if [ "${HALF:-0}" = 1 ]; then
+  $PY training/half.py "resources/models/$id" --png-dir "$PNG_DIR" --baseline "$tmp" --threads "$THREADS" --backend "$BACKEND" \
+    || echo "ship: $id keeps float32 weights (half.py said why)" >&2
+fi
