@@ -1,6 +1,6 @@
 /**
  * The trained pair end to end, as a new user would: every view with its defaults and the whole exercises sequence
- * on the shipped CIFAR-10 models in resources/models (pair `cifar10-resnet18w8`: standard and L2 ε = 0.5 robust),
+ * on the shipped CIFAR-10 models in resources/models (the default pair, `cifar10-resnet18w16`: standard and L2 ε = 0.5 robust),
  * instead of the random-weight e2e models. Screenshots `real-<name>`.
  *
  * Each flip line must say what its result holds, and the central claim is asserted: at the evaluation ε the robust
@@ -39,8 +39,8 @@ async function loadPhoto(page: Page, name: string): Promise<void> {
 
 test('the real pair is offered and both models show a top-5 with CIFAR-10 class names', async ({ page }) => {
   await loadPhoto(page, 'cat-chelsea.jpg')
-  await expect(page.getByTestId('top5-standard')).toContainText('cifar10-resnet18w8-standard')
-  await expect(page.getByTestId('top5-robust')).toContainText('cifar10-resnet18w8-l2-0.5')
+  await expect(page.getByTestId('top5-standard')).toContainText('cifar10-resnet18w16-standard')
+  await expect(page.getByTestId('top5-robust')).toContainText('cifar10-resnet18w16-l2-0.5')
   for (const role of ['standard', 'robust']) {
     const names = await page.getByTestId(`top5-${role}`).locator('li .cls').allInnerTexts()
     expect(names).toHaveLength(5)
@@ -190,10 +190,13 @@ test('feature visualization: both real models, and the top/bottom images', async
   await expect(page.getByTestId('result-robust')).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
   await expect(page.getByTestId('fv-image-standard')).toBeVisible()
   await expect(page.getByTestId('fv-image-robust')).toBeVisible()
-  // pick coordinate 10 in the grid (both models, linked) before ranking
+  // pick another coordinate in the grid (both models, linked) before ranking: the first one of the page shown (the grid
+  // pages by 64 and opens at the page of the default coordinate)
   const grid = page.getByTestId('feature-grid')
-  await grid.getByRole('option', { name: /^coordinate 10:/ }).click()
-  await expect(page.getByTestId('feature-index')).toHaveValue('10')
+  const first = grid.getByRole('option', { name: /^coordinate \d+:/ }).first()
+  const picked = /^coordinate (\d+):/.exec((await first.getAttribute('aria-label')) ?? '')?.[1] ?? 'none'
+  await first.click()
+  await expect(page.getByTestId('feature-index')).toHaveValue(picked)
   await page.getByTestId('rank-images').click()
   await expect(page.getByTestId('ranked-robust')).toBeVisible({ timeout: 150_000 })
   await expect(page.getByTestId('ranked-robust').getByRole('img')).toHaveCount(10)
@@ -202,14 +205,14 @@ test('feature visualization: both real models, and the top/bottom images', async
 })
 
 /**
- * The default coordinate is each model's most active one on the image (the lab's r_200 does not exist in a 64-d
- * representation, and one shared index is often dead on one model): live on both, said so on screen.
+ * The default coordinate is each model's most active one on the image (the lab's r_200 does not exist in the default
+ * pair's 128-d representation, and one shared index is often dead on one model): live on both, said so on screen.
  */
 test('the default coordinate is live on both real models', async ({ page }) => {
   await loadPhoto(page, 'bird-kingfisher.jpg')
   await page.getByTestId('tab-featureviz').click()
   await expect(page.getByTestId('feature-grid')).toContainText('activation on “bird-kingfisher.jpg”', { timeout: 60_000 })
-  await expect(page.getByTestId('feature-index')).toHaveAttribute('max', '63')
+  await expect(page.getByTestId('feature-index')).toHaveAttribute('max', '127') // 8 · width 16
   await expect(page.getByTestId('coordinate-note')).toContainText('the most active one on this image', { timeout: 30_000 })
   await expect(page.getByTestId('coordinate-note')).toContainText('independent')
   await expect(page.getByTestId('dead-standard')).toHaveCount(0)
