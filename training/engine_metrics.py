@@ -25,6 +25,21 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
+def engine_accuracies(clean_csv: Path, robust_csv: Path, model_id: str, n_clean: int, n_robust: int) -> dict:
+    """{'clean': acc, 'l2': {eps: acc}} of one model from the CLI's evaluate CSVs (ship.sh's two runs), checked to
+    cover what PyTorch measured: n_clean images clean, n_robust per radius."""
+    clean_rows = [r for r in rows(clean_csv) if r['model'] == model_id and float(r['eps']) == 0]
+    if not clean_rows or int(clean_rows[0]['images']) != n_clean:
+        raise SystemExit(f'{clean_csv}: need an eps=0 row over {n_clean} images for {model_id}')
+    robust = {}
+    for r in rows(robust_csv):
+        if r['model'] == model_id and float(r['eps']) > 0:
+            if int(r['images']) != n_robust or r['threat'] != 'l2':
+                raise SystemExit(f'{robust_csv}: expected L2 rows over {n_robust} images, got {r}')
+            robust[str(float(r['eps']))] = float(r['accuracy'])
+    return {'clean': float(clean_rows[0]['accuracy']), 'l2': robust}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--model', type=Path, required=True)
@@ -37,20 +52,13 @@ def main():
     # the engine must have measured what PyTorch measured: the same image counts (eval-pytorch.json)
     pytorch = json.loads((args.model / 'eval-pytorch.json').read_text())
     n_clean, n_robust = pytorch.get('cleanCount', 10000), pytorch.get('robustCount', 1000)
-    clean_rows = [r for r in rows(args.clean_csv) if r['model'] == spec['id'] and float(r['eps']) == 0]
-    if not clean_rows or int(clean_rows[0]['images']) != n_clean:
-        raise SystemExit(f'{args.clean_csv}: need an eps=0 row over {n_clean} images for {spec["id"]}')
-    robust = {}
-    for r in rows(args.robust_csv):
-        if r['model'] == spec['id'] and float(r['eps']) > 0:
-            if int(r['images']) != n_robust or r['threat'] != 'l2':
-                raise SystemExit(f'{args.robust_csv}: expected L2 rows over {n_robust} images, got {r}')
-            robust[str(float(r['eps']))] = float(r['accuracy'])
+    measured = engine_accuracies(args.clean_csv, args.robust_csv, spec['id'], n_clean, n_robust)
+    robust = measured['l2']
     evaluated_with = EVALUATED_WITH if n_clean == 10000 and args.backend == 'wasm' else (
         f'npm run lab -- evaluate (the app\'s engine, backend {args.backend}) on the test images as PyTorch fed them to the model (PIL decode, '
         f'center crop where larger; written as lossless PNG by png_split.py), clean {n_clean}, L2 PGD-20 step 2.5ε/20, no random start, best iterate, on '
         f'first {n_robust} (round-robin order)')
-    engine = {'clean': float(clean_rows[0]['accuracy']), 'robust': {'l2': robust}, 'evaluatedWith': evaluated_with}
+    engine = {'clean': measured['clean'], 'robust': {'l2': robust}, 'evaluatedWith': evaluated_with}
     spec['metrics']['engine'] = engine
     spec_path.write_text(json.dumps(spec, indent=2) + '\n')
     m = spec['metrics']

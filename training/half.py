@@ -20,7 +20,6 @@ The PNG split is written once per dataset and resolution under --png-dir (png_sp
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import json
 import shutil
@@ -32,6 +31,7 @@ from pathlib import Path
 import torch
 
 from data import load_eval_split
+from engine_metrics import engine_accuracies
 from evaluate import evaluate, evaluated_with, spec_dataset
 from export import write_expected
 from folded import load_exported
@@ -41,8 +41,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
 
-def engine_eval(model_dir: Path, png_test: Path, n_clean: int, n_robust: int, eps: list[str], threads: int, backend: str,
-                out: Path) -> dict:
+def engine_eval(model_dir: Path, model_id: str, png_test: Path, n_clean: int, n_robust: int, eps: list[str], threads: int,
+                backend: str, out: Path) -> dict:
     """The app's CLI evaluation of a model folder, as ship.sh runs it; returns {'clean': acc, 'l2': {eps: acc}}."""
     common = ['node', 'out/main/cli.js', 'evaluate', '-q', '--model', str(model_dir.resolve()), '--data', str(png_test),
               '--crop-fraction', '1', '--threads', str(threads), '--backend', backend]
@@ -50,27 +50,18 @@ def engine_eval(model_dir: Path, png_test: Path, n_clean: int, n_robust: int, ep
                    check=True, stdout=subprocess.DEVNULL)
     subprocess.run(common + ['--limit', str(n_robust), '--eps-list', ','.join(eps), '--out', str(out / 'pgd')],
                    cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
-    return read_engine_csvs(out)
+    return baseline_of(out, model_id, n_clean, n_robust)
 
 
-def read_engine_csvs(folder: Path) -> dict:
-    result: dict = {'clean': None, 'l2': {}}
-    for part in ('clean', 'pgd'):
-        with open(folder / part / 'evaluate.csv') as f:
-            for r in csv.DictReader(f):
-                if float(r['eps']) == 0:
-                    if part == 'clean':
-                        result['clean'] = float(r['accuracy'])
-                else:
-                    result['l2'][str(float(r['eps']))] = float(r['accuracy'])
-    return result
+def baseline_of(folder: Path, model_id: str, n_clean: int, n_robust: int) -> dict:
+    """The engine's accuracies from a folder holding ship.sh's clean/ and pgd/ evaluate.csv."""
+    return engine_accuracies(folder / 'clean' / 'evaluate.csv', folder / 'pgd' / 'evaluate.csv', model_id, n_clean, n_robust)
 
 
 def largest_difference_pp(a: dict, b: dict) -> float:
-    keys = set(a['l2']) | set(b['l2'])
     if set(a['l2']) != set(b['l2']):
         raise SystemExit(f'the two evaluations measured different radii: {sorted(a["l2"])} vs {sorted(b["l2"])}')
-    return 100 * max([abs(a['clean'] - b['clean'])] + [abs(a['l2'][k] - b['l2'][k]) for k in keys])
+    return 100 * max([abs(a['clean'] - b['clean'])] + [abs(a['l2'][k] - b['l2'][k]) for k in a['l2']])
 
 
 def to_float16(model_dir: Path, spec: dict) -> str:
@@ -115,9 +106,9 @@ def main(argv=None) -> int:
             subprocess.run([PY, 'training/png_split.py', '--split', 'test', '--dataset', dataset, '--resolution', str(res),
                             '--out', str(png)], cwd=REPO_ROOT, check=True)
         if args.baseline:
-            before = read_engine_csvs(args.baseline)
+            before = baseline_of(args.baseline, spec['id'], n_clean, n_robust)
         else:
-            before = engine_eval(model_dir, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f32')
+            before = engine_eval(model_dir, spec['id'], png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f32')
         print(f'engine, float32 weights: {before}', flush=True)
 
         # everything happens on a copy: the model folder changes only at the end, and only if float16 changes nothing
@@ -133,7 +124,7 @@ def main(argv=None) -> int:
         metrics['evaluatedWith'] = evaluated_with(dataset, n_clean, metrics['robustCount'])
         metrics['weightsSha256'] = sha
         (candidate / 'eval-pytorch.json').write_text(json.dumps(metrics, indent=2) + '\n')
-        after = engine_eval(candidate, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f16')
+        after = engine_eval(candidate, spec['id'], png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f16')
         print(f'engine, float16 weights: {after}', flush=True)
         worst = largest_difference_pp(before, after)
         if round(worst, 6) > args.tolerance_pp:  # 0.1 pp is one image in 1,000: allowed
