@@ -190,10 +190,10 @@ test('feature visualization: both real models, and the top/bottom images', async
   await expect(page.getByTestId('result-robust')).toHaveAttribute('data-state', 'done', { timeout: 60_000 })
   await expect(page.getByTestId('fv-image-standard')).toBeVisible()
   await expect(page.getByTestId('fv-image-robust')).toBeVisible()
-  // pick another coordinate in the grid (both models, linked) before ranking: the first one of the page shown (the grid
-  // pages by 64 and opens at the page of the default coordinate)
+  // pick another coordinate in the grid (both models, linked) before ranking: the first unselected one of the page
+  // shown (the grid pages by 64 and opens at the page of the default coordinate)
   const grid = page.getByTestId('feature-grid')
-  const first = grid.getByRole('option', { name: /^coordinate \d+:/ }).first()
+  const first = grid.getByRole('option', { name: /^coordinate \d+:/, selected: false }).first()
   const picked = /^coordinate (\d+):/.exec((await first.getAttribute('aria-label')) ?? '')?.[1] ?? 'none'
   await first.click()
   await expect(page.getByTestId('feature-index')).toHaveValue(picked)
