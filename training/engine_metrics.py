@@ -1,5 +1,11 @@
 """Record the app engine's own evaluation in model.json `metrics.engine` (the second measurement of issue 4).
 
+Run the engine and record in one go (what ship.sh does; half.py uses run_engine_evaluation too):
+  /usr/bin/python3 training/engine_metrics.py --model resources/models/<id> --png-test /tmp/cifar10-png/test \
+       --out /tmp/eval [--threads 2] [--backend onnxruntime]
+It runs the CLI twice with the counts and radii of the card's PyTorch evaluation (eval-pytorch.json): clean on the
+first cleanCount images, L2 PGD-20 on the first robustCount at every radius, on PNGs that are already the model's size
+(--crop-fraction 1: a card's input.cropFraction would crop them a second time). Or, from CSVs made by hand:
   /usr/bin/python3 training/png_split.py --split test --out /tmp/cifar10-png
   node out/main/cli.js evaluate --model <id> --data /tmp/cifar10-png/test --limit 10000 --eps-list 0 --out /tmp/eval-clean
   node out/main/cli.js evaluate --model <id> --data /tmp/cifar10-png/test --limit 1000 --eps-list 0.25,0.5,1 \
@@ -13,7 +19,10 @@ Prints the PyTorch vs engine differences in percentage points.
 import argparse
 import csv
 import json
+import subprocess
 from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 EVALUATED_WITH = ('npm run lab -- evaluate (TF.js wasm engine) on the dev JPEG test set as PyTorch decoded it (PIL, written '
                   'as lossless PNG by png_split.py), clean 10k, L2 PGD-20 step 2.5ε/20, no random start, best iterate, '
@@ -40,19 +49,47 @@ def engine_accuracies(clean_csv: Path, robust_csv: Path, model_id: str, n_clean:
     return {'clean': float(clean_rows[0]['accuracy']), 'l2': robust}
 
 
+def run_engine_evaluation(model_dir: Path, png_test: Path, n_clean: int, n_robust: int, eps: list[str], threads: int,
+                          backend: str, out: Path) -> dict:
+    """The app's CLI evaluation of a model folder (clean, then PGD-20 at every radius) into out/clean and out/pgd;
+    returns {'clean': acc, 'l2': {eps: acc}}."""
+    model_id = json.loads((model_dir / 'model.json').read_text())['id']
+    common = ['node', 'out/main/cli.js', 'evaluate', '-q', '--model', str(model_dir.resolve()), '--data', str(png_test.resolve()),
+              '--crop-fraction', '1', '--threads', str(threads), '--backend', backend]
+    subprocess.run(common + ['--limit', str(n_clean), '--eps-list', '0', '--out', str((out / 'clean').resolve())],
+                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(common + ['--limit', str(n_robust), '--eps-list', ','.join(eps), '--out', str((out / 'pgd').resolve())],
+                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
+    return accuracies_in(out, model_id, n_clean, n_robust)
+
+
+def accuracies_in(folder: Path, model_id: str, n_clean: int, n_robust: int) -> dict:
+    """The engine's accuracies from a folder holding run_engine_evaluation's clean/ and pgd/ evaluate.csv."""
+    return engine_accuracies(folder / 'clean' / 'evaluate.csv', folder / 'pgd' / 'evaluate.csv', model_id, n_clean, n_robust)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--model', type=Path, required=True)
-    p.add_argument('--clean-csv', type=Path, required=True)
-    p.add_argument('--robust-csv', type=Path, required=True)
-    p.add_argument('--backend', default='wasm', help='the engine backend the CSVs were measured on')
+    p.add_argument('--png-test', type=Path, help='run the engine on this PNG folder (png_split.py) ...')
+    p.add_argument('--out', type=Path, help='... writing its CSVs under this folder (clean/, pgd/)')
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--clean-csv', type=Path, help='or read a clean run made by hand ...')
+    p.add_argument('--robust-csv', type=Path, help='... and its PGD run')
+    p.add_argument('--backend', default='wasm', help='the engine backend (run, or the CSVs were measured on)')
     args = p.parse_args()
+    if not ((args.png_test and args.out) or (args.clean_csv and args.robust_csv)):
+        p.error('give --png-test and --out (run the engine) or --clean-csv and --robust-csv (read its CSVs)')
     spec_path = args.model / 'model.json'
     spec = json.loads(spec_path.read_text())
-    # the engine must have measured what PyTorch measured: the same image counts (eval-pytorch.json)
+    # the engine must have measured what PyTorch measured: the same image counts and radii (eval-pytorch.json)
     pytorch = json.loads((args.model / 'eval-pytorch.json').read_text())
     n_clean, n_robust = pytorch.get('cleanCount', 10000), pytorch.get('robustCount', 1000)
-    measured = engine_accuracies(args.clean_csv, args.robust_csv, spec['id'], n_clean, n_robust)
+    if args.png_test:
+        measured = run_engine_evaluation(args.model, args.png_test, n_clean, n_robust, list(pytorch['robust']['l2']),
+                                         args.threads, args.backend, args.out)
+    else:
+        measured = engine_accuracies(args.clean_csv, args.robust_csv, spec['id'], n_clean, n_robust)
     robust = measured['l2']
     evaluated_with = EVALUATED_WITH if n_clean == 10000 and args.backend == 'wasm' else (
         f'npm run lab -- evaluate (the app\'s engine, backend {args.backend}) on the test images as PyTorch fed them to the model (PIL decode, '

@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from data import load_eval_split
-from engine_metrics import engine_accuracies
+from engine_metrics import accuracies_in, run_engine_evaluation
 from evaluate import evaluate, evaluated_with, spec_dataset
 from export import write_expected
 from folded import load_exported
@@ -39,23 +39,6 @@ from reference import read_weights
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-
-
-def engine_eval(model_dir: Path, model_id: str, png_test: Path, n_clean: int, n_robust: int, eps: list[str], threads: int,
-                backend: str, out: Path) -> dict:
-    """The app's CLI evaluation of a model folder, as ship.sh runs it; returns {'clean': acc, 'l2': {eps: acc}}."""
-    common = ['node', 'out/main/cli.js', 'evaluate', '-q', '--model', str(model_dir.resolve()), '--data', str(png_test),
-              '--crop-fraction', '1', '--threads', str(threads), '--backend', backend]
-    subprocess.run(common + ['--limit', str(n_clean), '--eps-list', '0', '--out', str(out / 'clean')], cwd=REPO_ROOT,
-                   check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(common + ['--limit', str(n_robust), '--eps-list', ','.join(eps), '--out', str(out / 'pgd')],
-                   cwd=REPO_ROOT, check=True, stdout=subprocess.DEVNULL)
-    return baseline_of(out, model_id, n_clean, n_robust)
-
-
-def baseline_of(folder: Path, model_id: str, n_clean: int, n_robust: int) -> dict:
-    """The engine's accuracies from a folder holding ship.sh's clean/ and pgd/ evaluate.csv."""
-    return engine_accuracies(folder / 'clean' / 'evaluate.csv', folder / 'pgd' / 'evaluate.csv', model_id, n_clean, n_robust)
 
 
 def largest_difference_pp(a: dict, b: dict) -> float:
@@ -106,9 +89,9 @@ def main(argv=None) -> int:
             subprocess.run([PY, 'training/png_split.py', '--split', 'test', '--dataset', dataset, '--resolution', str(res),
                             '--out', str(png)], cwd=REPO_ROOT, check=True)
         if args.baseline:
-            before = baseline_of(args.baseline, spec['id'], n_clean, n_robust)
+            before = accuracies_in(args.baseline, spec['id'], n_clean, n_robust)
         else:
-            before = engine_eval(model_dir, spec['id'], png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f32')
+            before = run_engine_evaluation(model_dir, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f32')
         print(f'engine, float32 weights: {before}', flush=True)
 
         # everything happens on a copy: the model folder changes only at the end, and only if float16 changes nothing
@@ -124,7 +107,7 @@ def main(argv=None) -> int:
         metrics['evaluatedWith'] = evaluated_with(dataset, n_clean, metrics['robustCount'])
         metrics['weightsSha256'] = sha
         (candidate / 'eval-pytorch.json').write_text(json.dumps(metrics, indent=2) + '\n')
-        after = engine_eval(candidate, spec['id'], png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f16')
+        after = run_engine_evaluation(candidate, png / 'test', n_clean, n_robust, eps, args.threads, args.backend, work / 'f16')
         print(f'engine, float16 weights: {after}', flush=True)
         worst = largest_difference_pp(before, after)
         if round(worst, 6) > args.tolerance_pp:  # 0.1 pp is one image in 1,000: allowed

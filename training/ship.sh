@@ -3,11 +3,9 @@
 #   training/ship.sh runs/<run>/last.pt
 # 1. export.py: fold BatchNorm, parity checks, PyTorch evaluation (clean 10k; L2 PGD-20 on the first 1,000),
 #    model.json + weights.bin + expected.json (+ the sample-photo predictions);
-# 2. the app's engine evaluates the exported files with the same protocol (`node out/main/cli.js evaluate`) on the
-#    same pixels: the test split as PyTorch decoded it, written as lossless PNGs (png_split.py says why);
-# 3. engine_metrics.py records the engine's numbers in model.json and prints both side by side.
-# The PNGs are already center crops at the model's size: --crop-fraction 1, or a model card's input.cropFraction
-# would crop them a second time.
+# 2. engine_metrics.py: the app's engine evaluates the exported files with the same protocol (`node out/main/cli.js
+#    evaluate`) on the same pixels: the test split as PyTorch decoded it, written as lossless PNGs (png_split.py says
+#    why); it records the engine's numbers in model.json and prints both side by side.
 # HALF=1 adds step 4, float16 weights where they change nothing (half.py).
 # Needs a built app (`npx electron-vite build`) for step 2. THREADS (default 2) for PyTorch and the engine;
 # PNG_DIR (default: a temp folder) keeps the PNGs between calls (one folder per dataset and resolution).
@@ -23,22 +21,20 @@ out=$($PY training/export.py --checkpoint "$CKPT" --threads "$THREADS" | tee /de
 id=$(basename "$out")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# the dataset, resolution, image counts and radii of this model's PyTorch evaluation (export.py wrote them)
-read -r dataset res n_clean n_robust eps_list < <($PY - "$out" <<'EOF2'
+# the dataset and resolution of this model (export.py wrote them), for the PNG split
+read -r dataset res < <($PY - "$out" <<'EOF2'
 import json, sys
 from pathlib import Path
 sys.path.insert(0, 'training')
 from evaluate import spec_dataset
-d = Path(sys.argv[1])
-spec, ev = json.loads((d / 'model.json').read_text()), json.loads((d / 'eval-pytorch.json').read_text())
-print(spec_dataset(spec), spec['input']['height'], ev['cleanCount'], ev['robustCount'], ','.join(ev['robust']['l2']))
+spec = json.loads((Path(sys.argv[1]) / 'model.json').read_text())
+print(spec_dataset(spec), spec['input']['height'])
 EOF2
 )
 PNG_DIR=${PNG_DIR:-$tmp/png}
 [ -d "$PNG_DIR/test" ] || $PY training/png_split.py --split test --dataset "$dataset" --resolution "$res" --out "$PNG_DIR"
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_clean" --eps-list 0 --crop-fraction 1 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/clean" >/dev/null
-node out/main/cli.js evaluate -q --model "$id" --data "$PNG_DIR/test" --limit "$n_robust" --eps-list "$eps_list" --crop-fraction 1 --threads "$THREADS" --backend "$BACKEND" --out "$tmp/pgd" >/dev/null
-$PY training/engine_metrics.py --model "resources/models/$id" --clean-csv "$tmp/clean/evaluate.csv" --robust-csv "$tmp/pgd/evaluate.csv" --backend "$BACKEND"
+# the engine's evaluation with PyTorch's counts and radii (eval-pytorch.json), recorded in the card
+$PY training/engine_metrics.py --model "$out" --png-test "$PNG_DIR/test" --out "$tmp" --threads "$THREADS" --backend "$BACKEND"
 # HALF=1: then store the weights as float16 if the engine's evaluation moves by at most 0.1 pp (half.py; the float32
 # engine run above is its baseline)
 if [ "${HALF:-0}" = 1 ]; then
