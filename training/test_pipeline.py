@@ -328,6 +328,34 @@ class WarmRestart(unittest.TestCase):
             self.assertIn('Initialized from run base (1 epochs', training['notes'])
 
 
+class Augmentation(unittest.TestCase):
+    """--augment: pad-crop (CIFAR's default) or resized-crop, recorded in the checkpoint and stated in the card."""
+
+    def test_cifar_run_with_resized_crops_trains_and_its_card_says_so(self):
+        import contextlib
+        import json
+        import export
+        import train
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
+            common = ['--width', '2', '--epochs', '1', '--batch-size', '16', '--eval-subset', '50', '--threads', '1',
+                      '--device', 'cpu', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache'),
+                      '--runs-dir', str(tmp / 'runs')]
+            notes = {}
+            for run, extra in (('padded', []), ('zoomed', ['--augment', 'resized-crop', '--crop-scale', '0.25', '1'])):
+                with contextlib.redirect_stdout(io.StringIO()):
+                    train.main(['--run', run] + common + extra)
+                    export.main(['--checkpoint', str(tmp / 'runs' / run / 'last.pt'), '--out-dir', str(tmp / run),
+                                 '--smoke', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+                ck = torch.load(tmp / 'runs' / run / 'last.pt')
+                self.assertEqual(ck['args']['augment'], 'resized-crop' if extra else 'pad-crop')
+                card = tmp / run / 'cifar10-resnet18w2-standard' / 'model.json'
+                notes[run] = json.loads(card.read_text())['training']['notes']
+            self.assertIn('random crop (4-px pad)', notes['padded'])
+            self.assertIn('random-resized crops (area 0.25-1, aspect 3/4-4/3) of the 32 px images to 32 px', notes['zoomed'])
+
+
 class GpuScript(unittest.TestCase):
     def test_run_gpu_sh_trains_resumes_and_exports_all_three_models(self):
         """The documented width-64 command, on CPU at width 2 with one epoch each: its plumbing, not CUDA."""

@@ -41,8 +41,12 @@ def parse_args(argv=None):
     p.add_argument('--arch', choices=['resnet18-cifar', 'resnet18'], default=None,
                    help='default resnet18-cifar for cifar10, resnet18 (torchvision layout) for the 160 px sets')
     p.add_argument('--resolution', type=int, default=None, help='input size; default 32 (cifar10) / 128 (160 px sets)')
+    p.add_argument('--augment', choices=['pad-crop', 'resized-crop'], default=None,
+                   help='pad-crop: random crop of the 4-px zero-padded image (default for cifar10); resized-crop: '
+                        'random-resized crops (--crop-scale) to the input size (default for the 160 px sets; on '
+                        'cifar10 it also shows the model zoomed-in views, as close-up photos are)')
     p.add_argument('--crop-scale', type=float, nargs=2, default=[0.35, 1.0],
-                   help='random-resized-crop area range (160 px sets)')
+                   help='random-resized-crop area range (--augment resized-crop)')
     p.add_argument('--width', type=int, default=64)
     p.add_argument('--epochs', type=int, default=30, help='planned total epochs (the LR schedule spans these)')
     p.add_argument('--batch-size', type=int, default=128)
@@ -158,6 +162,8 @@ def resolve_defaults(args):
     native = DATASETS[args.dataset].size
     if args.arch is None:
         args.arch = 'resnet18-cifar' if args.dataset == 'cifar10' else 'resnet18'
+    if args.augment is None:
+        args.augment = 'pad-crop' if native == 32 else 'resized-crop'
     if args.resolution is None:
         args.resolution = 32 if native == 32 else 128
     if args.attack_step_size is None:
@@ -193,7 +199,6 @@ def main(argv=None):
     run_dir = args.runs_dir / args.run
     run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / 'last.pt'
-    small = DATASETS[args.dataset].size == 32
 
     train_x, train_y, _ = load_dataset_split(args.dataset, 'train', args.data, args.cache)
     test_x, test_y, _ = load_eval_split(args.dataset, args.resolution, args.data, args.cache)
@@ -284,7 +289,7 @@ def main(argv=None):
             if args.max_batches and b >= args.max_batches:
                 break
             idx = perm[b * args.batch_size:(b + 1) * args.batch_size]
-            x = (augment(train_x[idx], gen) if small else
+            x = (augment(train_x[idx], gen) if args.augment == 'pad-crop' else
                  random_resized_crop(train_x[idx], gen, args.resolution, args.crop_scale)).contiguous(memory_format=fmt)
             y = train_y[idx]
             if args.eps > 0:
