@@ -46,6 +46,11 @@ def eval_resize(resolution: int) -> int:
     return round(resolution / EVAL_CROP_RATIO)
 
 
+def default_augment(dataset: str) -> str:
+    """train.py's --augment default: 4-px pad crops for the 32 px set, random-resized crops for the 160 px sets."""
+    return 'pad-crop' if DATASETS[dataset].size == 32 else 'resized-crop'
+
+
 def read_classes_json(source: Path) -> tuple[list[str], list[str]]:
     """(wnids in label order, class names) from the `classes.json` beside an archive / in a folder."""
     import json

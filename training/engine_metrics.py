@@ -80,8 +80,7 @@ def main():
     args = p.parse_args()
     if not ((args.png_test and args.out) or (args.clean_csv and args.robust_csv)):
         p.error('give --png-test and --out (run the engine) or --clean-csv and --robust-csv (read its CSVs)')
-    spec_path = args.model / 'model.json'
-    spec = json.loads(spec_path.read_text())
+    spec = json.loads((args.model / 'model.json').read_text())
     # the engine must have measured what PyTorch measured: the same image counts and radii (eval-pytorch.json)
     pytorch = json.loads((args.model / 'eval-pytorch.json').read_text())
     n_clean, n_robust = pytorch.get('cleanCount', 10000), pytorch.get('robustCount', 1000)
@@ -90,9 +89,17 @@ def main():
                                          args.threads, args.backend, args.out)
     else:
         measured = engine_accuracies(args.clean_csv, args.robust_csv, spec['id'], n_clean, n_robust)
+    record(args.model, measured, n_clean, n_robust, args.backend)
+
+
+def record(model_dir: Path, measured: dict, n_clean: int, n_robust: int, backend: str) -> None:
+    """Write the engine's accuracies (run_engine_evaluation / engine_accuracies) into model.json `metrics.engine` and
+    print them beside PyTorch's."""
+    spec_path = model_dir / 'model.json'
+    spec = json.loads(spec_path.read_text())
     robust = measured['l2']
-    evaluated_with = EVALUATED_WITH if n_clean == 10000 and args.backend == 'wasm' else (
-        f'npm run lab -- evaluate (the app\'s engine, backend {args.backend}) on the test images as PyTorch fed them to the model (PIL decode, '
+    evaluated_with = EVALUATED_WITH if n_clean == 10000 and backend == 'wasm' else (
+        f'npm run lab -- evaluate (the app\'s engine, backend {backend}) on the test images as PyTorch fed them to the model (PIL decode, '
         f'center crop where larger; written as lossless PNG by png_split.py), clean {n_clean}, L2 PGD-20 step 2.5ε/20, no random start, best iterate, on '
         f'first {n_robust} (round-robin order)')
     engine = {'clean': measured['clean'], 'robust': {'l2': robust}, 'evaluatedWith': evaluated_with}
@@ -104,7 +111,6 @@ def main():
     for k, v in robust.items():
         ref = m['robust']['l2'][k]
         print(f'  L2 eps {k}: PyTorch {100 * ref:.2f} % engine {100 * v:.2f} % (diff {100 * (v - ref):+.2f} pp)')
-
 
 if __name__ == '__main__':
     main()

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from data import DATASETS, DEFAULT_CACHE, eval_resize, load_eval_split
+from data import DATASETS, DEFAULT_CACHE, default_augment, eval_resize, load_eval_split
 from evaluate import default_eps, evaluate, evaluated_with, load_checkpoint_model
 from folded import fold, folded_weights, load_exported
 from sample_predictions import update_expected
@@ -151,10 +151,10 @@ def main(argv=None):
               f'{targs["attack_mode"]} mode during the attack; weight update on adversarial examples only'
               + (f'; catastrophic-overfitting check: PGD-10 on {targs["overfit_check"]} held test images every epoch'
                  if targs.get('overfit_check') else '') + '. ' if eps > 0 else 'Standard training. ')
-    augment = targs.get('augment') or ('pad-crop' if dataset == 'cifar10' else 'resized-crop')  # older runs: by dataset
+    augment = targs.get('augment') or default_augment(dataset)  # runs from before --augment: the dataset's default
     augmentation = ('random crop (4-px pad) + horizontal flip' if augment == 'pad-crop' else
                     f'random-resized crops (area {targs["crop_scale"][0]:g}-{targs["crop_scale"][1]:g}, aspect 3/4-4/3) '
-                    f'of the {"32" if dataset == "cifar10" else "160"} px images to {res} px + horizontal flip')
+                    f'of the {DATASETS[dataset].size} px images to {res} px + horizontal flip')
     preprocessing = ('' if dataset == 'cifar10' else
                      f'Photos are preprocessed as in evaluation: short side resized to {eval_resize(res)} px, center '
                      f'crop {res} (input.cropFraction {res}/{eval_resize(res)}). ')

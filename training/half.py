@@ -31,7 +31,7 @@ from pathlib import Path
 import torch
 
 from data import load_eval_split
-from engine_metrics import accuracies_in, run_engine_evaluation
+from engine_metrics import accuracies_in, record, run_engine_evaluation
 from evaluate import evaluate, evaluated_with, spec_dataset
 from export import write_expected
 from folded import load_exported
@@ -130,9 +130,7 @@ def main(argv=None) -> int:
         }
         (candidate / 'model.json').write_text(json.dumps(spec, indent=2) + '\n')
         # metrics.engine from the float16 run, with its evaluatedWith, as ship.sh records it
-        subprocess.run([PY, 'training/engine_metrics.py', '--model', str(candidate), '--clean-csv',
-                        str(work / 'f16' / 'clean' / 'evaluate.csv'), '--robust-csv', str(work / 'f16' / 'pgd' / 'evaluate.csv'),
-                        '--backend', args.backend], cwd=REPO_ROOT, check=True)
+        record(candidate, after, n_clean, n_robust, args.backend)
         for name in ('weights.bin', 'expected.json', 'eval-pytorch.json', 'model.json'):  # model.json last: its sha
             shutil.copyfile(candidate / name, model_dir / f'.{name}.tmp')
             (model_dir / f'.{name}.tmp').replace(model_dir / name)

@@ -68,6 +68,14 @@ def _write_fake_folders(root: Path, per_class: dict[str, int], seed=0):
         write_png_folders(rng.integers(0, 256, (len(labels), 32, 32, 3), dtype=np.uint8), labels, root / split)
 
 
+def _tiny_cifar_run(tmp: Path) -> list[str]:
+    """A fake CIFAR-10 in <tmp>/data (16 train, 5 test images per class) and train.py's arguments for a tiny CPU run on
+    it (batch, subset, threads, data, cache and runs folders under tmp); callers add width, epochs and the attack."""
+    _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
+    return ['--batch-size', '16', '--eval-subset', '50', '--threads', '1', '--device', 'cpu', '--data', str(tmp / 'data'),
+            '--cache', str(tmp / 'cache'), '--runs-dir', str(tmp / 'runs')]
+
+
 class DecodeCache(unittest.TestCase):
     def test_cache_is_decoded_again_when_data_points_elsewhere(self):
         from data import load_split
@@ -226,10 +234,7 @@ class WholePipeline(unittest.TestCase):
         import train
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
-            common = ['--width', '2', '--epochs', '2', '--eps', '0.5', '--attack-steps', '2', '--batch-size', '16',
-                      '--eval-subset', '50', '--threads', '1', '--device', 'cpu', '--data', str(tmp / 'data'),
-                      '--cache', str(tmp / 'cache'), '--runs-dir', str(tmp / 'runs')]
+            common = ['--width', '2', '--epochs', '2', '--eps', '0.5', '--attack-steps', '2'] + _tiny_cifar_run(tmp)
             quiet = contextlib.redirect_stdout(io.StringIO())
             with quiet:
                 train.main(['--run', 'whole'] + common)
@@ -299,10 +304,7 @@ class WarmRestart(unittest.TestCase):
         import train
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
-            common = ['--width', '2', '--eps', '0.5', '--attack-steps', '2', '--batch-size', '16', '--eval-subset', '50',
-                      '--threads', '1', '--device', 'cpu', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache'),
-                      '--runs-dir', str(tmp / 'runs')]
+            common = ['--width', '2', '--eps', '0.5', '--attack-steps', '2'] + _tiny_cifar_run(tmp)
             base = tmp / 'runs' / 'base' / 'last.pt'
             with contextlib.redirect_stdout(io.StringIO()):
                 train.main(['--run', 'base', '--epochs', '1'] + common)
@@ -338,10 +340,7 @@ class Augmentation(unittest.TestCase):
         import train
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            _write_fake_folders(tmp / 'data', {'train': 16, 'test': 5})
-            common = ['--width', '2', '--epochs', '1', '--batch-size', '16', '--eval-subset', '50', '--threads', '1',
-                      '--device', 'cpu', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache'),
-                      '--runs-dir', str(tmp / 'runs')]
+            common = ['--width', '2', '--epochs', '1'] + _tiny_cifar_run(tmp)
             notes = {}
             for run, extra in (('padded', []), ('zoomed', ['--augment', 'resized-crop', '--crop-scale', '0.25', '1'])):
                 with contextlib.redirect_stdout(io.StringIO()):

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from attacks import pgd_l2
-from data import DATASETS, DEFAULT_CACHE, IMAGENET_MEAN, IMAGENET_STD, load_dataset_split, load_eval_split
+from data import DATASETS, DEFAULT_CACHE, IMAGENET_MEAN, IMAGENET_STD, default_augment, load_dataset_split, load_eval_split
 from model import CIFAR_MEAN, CIFAR_STD, ResNet18Cifar
 
 RUNS_DIR = Path(__file__).resolve().parent / 'runs'
@@ -163,7 +163,7 @@ def resolve_defaults(args):
     if args.arch is None:
         args.arch = 'resnet18-cifar' if args.dataset == 'cifar10' else 'resnet18'
     if args.augment is None:
-        args.augment = 'pad-crop' if native == 32 else 'resized-crop'
+        args.augment = default_augment(args.dataset)
     if args.resolution is None:
         args.resolution = 32 if native == 32 else 128
     if args.attack_step_size is None:
