@@ -47,7 +47,7 @@ def evaluated_with(dataset: str, n_clean: int, n_robust: int) -> str:
 
 
 def load_checkpoint_model(path: Path):
-    from train import build_model, parse_args, resolve_defaults
+    from train import build_model, parse_args, resolve_defaults, shipped_weights
     ck = torch.load(path, map_location='cpu')
     a = ck['args']
     argv = ['--run', 'x', '--width', str(a['width']), '--dataset', a.get('dataset', 'cifar10'),
@@ -55,7 +55,7 @@ def load_checkpoint_model(path: Path):
     if a.get('data') and a.get('dataset', 'cifar10') != 'cifar10':
         argv += ['--data', *([a['data']] if isinstance(a['data'], str) else a['data'])]
     model = build_model(resolve_defaults(parse_args(argv)))
-    model.load_state_dict(ck['model'])
+    model.load_state_dict(shipped_weights(ck))
     return model.eval()
 
 

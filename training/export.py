@@ -155,12 +155,14 @@ def main(argv=None):
     augmentation = ('random crop (4-px pad) + horizontal flip' if augment == 'pad-crop' else
                     f'random-resized crops (area {targs["crop_scale"][0]:g}-{targs["crop_scale"][1]:g}, aspect 3/4-4/3) '
                     f'of the {DATASETS[dataset].size} px images to {res} px + horizontal flip')
+    averaged = (f'Shipped weights: the exponential moving average of the training weights and BatchNorm statistics '
+                f'(decay {targs["ema"]:g} per step). ' if targs.get('ema') else '')
     preprocessing = ('' if dataset == 'cifar10' else
                      f'Photos are preprocessed as in evaluation: short side resized to {eval_resize(res)} px, center '
                      f'crop {res} (input.cropFraction {res}/{eval_resize(res)}). ')
     notes = (attack + f'SGD nesterov momentum {targs["momentum"]}, weight decay {targs["weight_decay"]} '
              f'(conv/linear weights), batch {targs["batch_size"]}, {targs["schedule"]} LR peak {targs["lr"]} over '
-             f'{epochs_planned} planned epochs, {augmentation}, no label smoothing. ' + preprocessing +
+             f'{epochs_planned} planned epochs, {augmentation}, no label smoothing. ' + averaged + preprocessing +
              f'Trained on CPU (2 cores) at width {width}: the widest that fit this session\'s compute. '
              + (f'{warm_restart}then this run\'s own schedule as a warm restart ({epochs_total} epochs in all). '
                 if history else '')

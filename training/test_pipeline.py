@@ -330,6 +330,55 @@ class WarmRestart(unittest.TestCase):
             self.assertIn('Initialized from run base (1 epochs', training['notes'])
 
 
+class WeightAveraging(unittest.TestCase):
+    """--ema: the average survives --resume bit-for-bit, is what export.py ships and what --init-from starts from."""
+
+    def test_weight_average_resumes_exactly_ships_and_seeds_a_warm_restart(self):
+        import contextlib
+        import json
+        import export
+        import train
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            common = ['--width', '2', '--epochs', '2', '--eps', '0.5', '--attack-steps', '2', '--ema', '0.9'] + _tiny_cifar_run(tmp)
+            with contextlib.redirect_stdout(io.StringIO()):
+                train.main(['--run', 'whole'] + common)
+                train.main(['--run', 'split', '--stop-after', '1'] + common)
+                with self.assertRaisesRegex(SystemExit, 'ema'):  # the average cannot be switched off mid-run
+                    train.main(['--run', 'split', '--resume'] + common[:8] + common[10:])
+                train.main(['--run', 'split', '--resume'] + common)
+            whole, split = torch.load(tmp / 'runs' / 'whole' / 'last.pt'), torch.load(tmp / 'runs' / 'split' / 'last.pt')
+            self.assertEqual(whole['ema']['steps'], split['ema']['steps'])
+            for name, tensor in whole['ema']['model'].items():
+                self.assertTrue(torch.equal(tensor, split['ema']['model'][name]), name)
+            # the average is not the last iterate
+            conv = next(n for n, t in whole['model'].items() if t.ndim == 4 and n.endswith('weight'))
+            self.assertGreater((whole['ema']['model'][conv] - whole['model'][conv]).abs().max().item(), 0)
+            log = (tmp / 'runs' / 'whole' / 'log.csv').read_text().splitlines()
+            self.assertTrue(log[0].endswith('ema_test_acc_subset,ema_held_pgd10_acc'))
+            self.assertNotEqual(log[-1].split(',')[-1], '')
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                export.main(['--checkpoint', str(tmp / 'runs' / 'whole' / 'last.pt'), '--out-dir', str(tmp / 'models'),
+                             '--smoke', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+            out = tmp / 'models' / 'cifar10-resnet18w2-l2-0.5'
+            self.assertIn('exponential moving average', json.loads((out / 'model.json').read_text())['training']['notes'])
+            averaged = train.ResNet18Cifar(2)
+            averaged.load_state_dict(whole['ema']['model'])
+            averaged.eval()
+            loaded, _ = load_exported(out)
+            probe = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+            with torch.no_grad():
+                self.assertLess((loaded(probe) - averaged(probe)).abs().max().item(), 1e-4)
+
+            with contextlib.redirect_stdout(io.StringIO()):
+                train.main(['--run', 'warm', '--epochs', '1', '--lr', '1e-9', '--init-from', str(tmp / 'runs' / 'whole' / 'last.pt')]
+                           + common[:2] + common[4:8] + common[10:])
+            warm = torch.load(tmp / 'runs' / 'warm' / 'last.pt')
+            self.assertIsNone(warm['ema'])
+            self.assertLess((warm['model'][conv] - whole['ema']['model'][conv]).abs().max().item(), 1e-5)
+
+
 class Augmentation(unittest.TestCase):
     """--augment: pad-crop (CIFAR's default) or resized-crop, recorded in the checkpoint and stated in the card."""
 
