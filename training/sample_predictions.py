@@ -2,6 +2,8 @@
 
   /usr/bin/python3 training/sample_predictions.py resources/models/<id> [more model folders]
   /usr/bin/python3 training/sample_predictions.py --png-dir DIR     (PIL's decode of every sample as a lossless PNG)
+  /usr/bin/python3 training/sample_predictions.py --checkpoint training/runs/<run>/last.pt
+      (a training checkpoint's predictions, printed, nothing written: check the photos before shipping a run)
 
 The photos go through the same pipeline as the app's main process (src/main/cli/images.ts): decode (EXIF
 orientation applied), RGB / 255, the largest centered window with the model's aspect ratio, then an AREA (box)
@@ -86,15 +88,31 @@ def sample_label(sample: dict, classes: list[str]) -> str | None:
 
 def sample_predictions(model_dir: Path) -> list[dict]:
     model, spec = load_exported(model_dir)
-    model.eval()
-    th, tw = spec['input']['height'], spec['input']['width']
+    return predictions(model.eval(), spec['classes'], spec['input']['height'], spec['input']['width'],
+                       spec['input'].get('cropFraction', 1.0))
+
+
+def checkpoint_predictions(checkpoint: Path) -> tuple[list[dict], list[str]]:
+    """A training checkpoint's predictions (the weights export.py would ship, at the crop its card would state)."""
+    from data import DATASETS, eval_resize
+    from evaluate import load_checkpoint_model
+    model = load_checkpoint_model(checkpoint)
+    args = torch.load(checkpoint, map_location='cpu')['args']
+    dataset, res = args.get('dataset', 'cifar10'), int(args.get('resolution', 32))
+    data = args.get('data')
+    classes = DATASETS[dataset].folders_and_names([Path(d) for d in ([data] if isinstance(data, str) else data)]
+                                                  if data else DATASETS[dataset].sources)[1]
+    fraction = 1.0 if dataset == 'cifar10' else res / eval_resize(res)
+    return predictions(model, classes, res, res, fraction), classes
+
+
+def predictions(model, classes: list[str], th: int, tw: int, fraction: float) -> list[dict]:
     samples = json.loads((SAMPLES_DIR / 'samples.json').read_text())
-    fraction = spec['input'].get('cropFraction', 1.0)
     batch = np.stack([load_for_model(SAMPLES_DIR / s['id'], tw, th, fraction) for s in samples])
     with torch.no_grad():
         probs = model(torch.from_numpy(batch).permute(0, 3, 1, 2)).softmax(1)
     top2 = probs.topk(2, dim=1)
-    return [{'id': s['id'], 'label': sample_label(s, spec['classes']),
+    return [{'id': s['id'], 'label': sample_label(s, classes),
              'pixelsSha256': hashlib.sha256(decode_rgb(SAMPLES_DIR / s['id']).tobytes()).hexdigest(),
              'top1': int(top2.indices[i, 0]),
              'top1Margin': round(float(top2.values[i, 0] - top2.values[i, 1]), 6),
@@ -119,6 +137,16 @@ def write_pngs(out_dir: Path) -> None:
 if __name__ == '__main__':
     if sys.argv[1:2] == ['--png-dir']:
         write_pngs(Path(sys.argv[2]))
+        sys.exit(0)
+    if sys.argv[1:2] == ['--checkpoint']:
+        rows, classes = checkpoint_predictions(Path(sys.argv[2]))
+        labelled = [r for r in rows if r['label']]
+        for r in labelled:
+            p = r['probabilities']
+            print(f"{r['id']:32s} {r['label']:>12s} -> {classes[r['top1']]:12s} {p[r['top1']]:.3f}  "
+                  f"({r['label']} {p[classes.index(r['label'])]:.3f})")
+        print(f'{sys.argv[2]}: top-1 right on {sum(classes[r["top1"]] == r["label"] for r in labelled)}/{len(labelled)} '
+              f'photos labelled with its classes')
         sys.exit(0)
     for d in sys.argv[1:]:
         rows = update_expected(Path(d))

@@ -370,6 +370,14 @@ class WeightAveraging(unittest.TestCase):
             probe = torch.rand(4, 3, 32, 32, generator=torch.Generator().manual_seed(3))
             with torch.no_grad():
                 self.assertLess((loaded(probe) - averaged(probe)).abs().max().item(), 1e-4)
+            # the pre-ship check of the sample photos on the checkpoint predicts what the exported card records
+            from sample_predictions import checkpoint_predictions
+            rows, classes = checkpoint_predictions(tmp / 'runs' / 'whole' / 'last.pt')
+            shipped = json.loads((out / 'expected.json').read_text())['samples']
+            self.assertEqual(classes, json.loads((out / 'model.json').read_text())['classes'])
+            self.assertEqual([r['id'] for r in rows], [r['id'] for r in shipped])
+            for r, e in zip(rows, shipped):
+                np.testing.assert_allclose(r['probabilities'], e['probabilities'], atol=1e-4, err_msg=r['id'])
 
             with contextlib.redirect_stdout(io.StringIO()):
                 train.main(['--run', 'warm', '--epochs', '1', '--lr', '1e-9', '--init-from', str(tmp / 'runs' / 'whole' / 'last.pt')]
