@@ -112,5 +112,6 @@ def record(model_dir: Path, measured: dict, n_clean: int, n_robust: int, backend
         ref = m['robust']['l2'][k]
         print(f'  L2 eps {k}: PyTorch {100 * ref:.2f} % engine {100 * v:.2f} % (diff {100 * (v - ref):+.2f} pp)')
 
+
 if __name__ == '__main__':
     main()

@@ -94,14 +94,13 @@ def sample_predictions(model_dir: Path) -> list[dict]:
 
 def checkpoint_predictions(checkpoint: Path) -> tuple[list[dict], list[str]]:
     """A training checkpoint's predictions (the weights export.py would ship, at the crop its card would state)."""
-    from data import DATASETS, eval_resize
+    from data import eval_resize
     from evaluate import load_checkpoint_model
+    from train import class_names
     model = load_checkpoint_model(checkpoint)
     args = torch.load(checkpoint, map_location='cpu')['args']
     dataset, res = args.get('dataset', 'cifar10'), int(args.get('resolution', 32))
-    data = args.get('data')
-    classes = DATASETS[dataset].folders_and_names([Path(d) for d in ([data] if isinstance(data, str) else data)]
-                                                  if data else DATASETS[dataset].sources)[1]
+    classes = class_names(dataset, args.get('data'))
     fraction = 1.0 if dataset == 'cifar10' else res / eval_resize(res)
     return predictions(model, classes, res, res, fraction), classes
 

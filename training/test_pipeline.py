@@ -340,12 +340,14 @@ class WeightAveraging(unittest.TestCase):
         import train
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)
-            common = ['--width', '2', '--epochs', '2', '--eps', '0.5', '--attack-steps', '2', '--ema', '0.9'] + _tiny_cifar_run(tmp)
+            model_and_attack = ['--width', '2', '--eps', '0.5', '--attack-steps', '2'] + _tiny_cifar_run(tmp)
+            without_ema = ['--epochs', '2'] + model_and_attack
+            common = without_ema + ['--ema', '0.9']
             with contextlib.redirect_stdout(io.StringIO()):
                 train.main(['--run', 'whole'] + common)
                 train.main(['--run', 'split', '--stop-after', '1'] + common)
                 with self.assertRaisesRegex(SystemExit, 'ema'):  # the average cannot be switched off mid-run
-                    train.main(['--run', 'split', '--resume'] + common[:8] + common[10:])
+                    train.main(['--run', 'split', '--resume'] + without_ema)
                 train.main(['--run', 'split', '--resume'] + common)
             whole, split = torch.load(tmp / 'runs' / 'whole' / 'last.pt'), torch.load(tmp / 'runs' / 'split' / 'last.pt')
             self.assertEqual(whole['ema']['steps'], split['ema']['steps'])
@@ -381,7 +383,7 @@ class WeightAveraging(unittest.TestCase):
 
             with contextlib.redirect_stdout(io.StringIO()):
                 train.main(['--run', 'warm', '--epochs', '1', '--lr', '1e-9', '--init-from', str(tmp / 'runs' / 'whole' / 'last.pt')]
-                           + common[:2] + common[4:8] + common[10:])
+                           + model_and_attack)
             warm = torch.load(tmp / 'runs' / 'warm' / 'last.pt')
             self.assertIsNone(warm['ema'])
             self.assertLess((warm['model'][conv] - whole['ema']['model'][conv]).abs().max().item(), 1e-5)

@@ -212,8 +212,15 @@ def resolve_defaults(args):
     return args
 
 
+def class_names(dataset: str, data) -> list[str]:
+    """The dataset's class names in label order, from --data (paths, or a checkpoint's saved strings) or its default
+    sources."""
+    sources = [Path(d) for d in ([data] if isinstance(data, (str, Path)) else data)] if data else DATASETS[dataset].sources
+    return DATASETS[dataset].folders_and_names(sources)[1]
+
+
 def build_model(args) -> ResNet18Cifar:
-    classes = DATASETS[args.dataset].folders_and_names(args.data or DATASETS[args.dataset].sources)[1]
+    classes = class_names(args.dataset, args.data)
     mean, std = (CIFAR_MEAN, CIFAR_STD) if args.dataset == 'cifar10' else (IMAGENET_MEAN, IMAGENET_STD)
     return ResNet18Cifar(args.width, len(classes), args.arch, mean, std)
 
