@@ -143,8 +143,9 @@ def main(argv=None):
     partial = epochs_done < epochs_planned
     history = targs.get('init_history', [])
     epochs_total = epochs_done + sum(int(h['epochs_done']) for h in history)
-    warm_restart = ''.join(f'Initialized from run {h["run"]} ({h["epochs_done"]} epochs, {h["schedule"]} LR peak {h["lr"]}); '
-                           for h in history)
+    warm_restart = ''.join(f'Initialized from run {h["run"]} ({h["epochs_done"]} epochs, {h["schedule"]} LR peak {h["lr"]}'
+                           + (f', width {h["width"]} widened to {width}: its function, new channels freshly initialized'
+                              if h['width'] < width else '') + '); ' for h in history)
     start = 'a random start on the eps-sphere' if targs.get('random_start') else 'no random start'
     attack = (f'L2 PGD adversarial training, eps {eps:g}, {targs["attack_steps"]} steps of '
               f'{float(targs["attack_step_size"]):.4f} (2.5*eps/steps), {start}, last iterate, model in '

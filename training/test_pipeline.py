@@ -312,7 +312,7 @@ class WarmRestart(unittest.TestCase):
                 with self.assertRaisesRegex(SystemExit, 'stopped at epoch 1 of'):  # the source must have finished its schedule
                     train.main(['--run', 'bad1', '--epochs', '1', '--init-from', str(tmp / 'runs' / 'partial' / 'last.pt')] + common)
                 with self.assertRaisesRegex(SystemExit, 'width/eps 2/0.5'):  # and match width and eps
-                    train.main(['--run', 'bad2', '--epochs', '1', '--init-from', str(base), '--width', '3'] + common[2:])
+                    train.main(['--run', 'bad2', '--epochs', '1', '--init-from', str(base), '--width', '1'] + common[2:])
                 # a learning rate too small to move the weights: after one epoch they are still the source's
                 warm = ['--run', 'warm', '--epochs', '2', '--lr', '1e-9', '--init-from', str(base)] + common
                 train.main(warm + ['--stop-after', '1'])
@@ -387,6 +387,58 @@ class WeightAveraging(unittest.TestCase):
             warm = torch.load(tmp / 'runs' / 'warm' / 'last.pt')
             self.assertIsNone(warm['ema'])
             self.assertLess((warm['model'][conv] - whole['ema']['model'][conv]).abs().max().item(), 1e-5)
+
+
+class Widening(unittest.TestCase):
+    """--init-from a narrower run: the wide model starts as the narrow model's function, with new channels to train."""
+
+    def test_widened_model_computes_the_narrow_models_logits_in_both_modes_and_architectures(self):
+        from widen import widen_state_dict
+        gen = torch.Generator().manual_seed(5)
+        for arch, size in (('resnet18-cifar', 32), ('resnet18', 64)):
+            narrow, wide = ResNet18Cifar(2, 10, arch), ResNet18Cifar(4, 10, arch)
+            with torch.no_grad():  # trained-looking BatchNorm statistics and affine parameters, not the defaults
+                for name, t in narrow.state_dict().items():
+                    if t.is_floating_point() and ('bn' in name or name.startswith('fc')):
+                        t.copy_(torch.rand(t.shape, generator=gen) + (0.5 if name.endswith(('var', 'weight')) else -0.5))
+            wide.load_state_dict(widen_state_dict(narrow.state_dict(), wide))
+            x = torch.rand(6, 3, size, size, generator=gen)
+            for train_mode in (False, True):
+                narrow.train(train_mode)
+                wide.train(train_mode)
+                with torch.no_grad():
+                    torch.testing.assert_close(wide(x), narrow(x), atol=1e-5, rtol=1e-5, msg=f'{arch} train={train_mode}')
+            # the new channels are there and not zero (they read the old ones), and not copies of the old ones
+            stem = wide.state_dict()['stem.conv.weight']
+            self.assertGreater(stem[2:].abs().min().item(), 0)
+            self.assertFalse(torch.allclose(stem[2:], stem[:2]))
+            with self.assertRaisesRegex(ValueError, 'does not fit'):
+                widen_state_dict(wide.state_dict(), narrow)
+
+    def test_wider_warm_restart_starts_from_the_narrow_weights_and_the_card_says_widened(self):
+        import contextlib
+        import json
+        import export
+        import train
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            attack = ['--eps', '0.5', '--attack-steps', '2'] + _tiny_cifar_run(tmp)
+            base = tmp / 'runs' / 'narrow' / 'last.pt'
+            with contextlib.redirect_stdout(io.StringIO()):
+                train.main(['--run', 'narrow', '--width', '2', '--epochs', '1'] + attack)
+                with self.assertRaisesRegex(SystemExit, 'arch resnet18-cifar differs'):
+                    train.main(['--run', 'bad', '--width', '4', '--epochs', '1', '--arch', 'resnet18', '--init-from', str(base)] + attack)
+                train.main(['--run', 'wide', '--width', '4', '--epochs', '1', '--lr', '1e-9', '--init-from', str(base)] + attack)
+                export.main(['--checkpoint', str(tmp / 'runs' / 'wide' / 'last.pt'), '--out-dir', str(tmp / 'models'),
+                             '--smoke', '--data', str(tmp / 'data'), '--cache', str(tmp / 'cache')])
+            source, wide = torch.load(base)['model'], torch.load(tmp / 'runs' / 'wide' / 'last.pt')['model']
+            self.assertEqual(tuple(wide['layer4.1.conv2.conv.weight'].shape), (32, 32, 3, 3))
+            for name, tensor in source.items():
+                if name.endswith('weight') and tensor.ndim == 4:
+                    lead = wide[name][:tensor.shape[0], :tensor.shape[1]]
+                    self.assertLess((lead - tensor).abs().max().item(), 1e-5, name)
+            notes = json.loads((tmp / 'models' / 'cifar10-resnet18w4-l2-0.5' / 'model.json').read_text())['training']['notes']
+            self.assertIn('width 2 widened to 4', notes)
 
 
 class Augmentation(unittest.TestCase):

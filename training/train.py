@@ -4,7 +4,8 @@
   /usr/bin/python3 training/train.py --run w8-l2-0.5 --width 8 --epochs 6 --eps 0.5
   ... add --resume to continue a run from training/runs/<run>/last.pt (same schedule, same total epochs);
   --stop-after K ends this invocation after epoch K (time-boxed sessions), --resume continues it bit-for-bit.
-  --init-from runs/<finished run>/last.pt starts from that run's weights with this run's own schedule (warm restart).
+  --init-from runs/<finished run>/last.pt starts from that run's weights with this run's own schedule (warm restart);
+  a narrower source is widened first (widen.py: same function, new channels freshly initialized).
   --ema 0.999 keeps an exponential moving average of the weights (and BatchNorm statistics) next to the trained ones:
   export.py ships the average, --init-from starts from it, and every epoch logs its test / held PGD-10 accuracy too.
 
@@ -32,6 +33,7 @@ import torch.nn.functional as F
 from attacks import pgd_l2
 from data import DATASETS, DEFAULT_CACHE, IMAGENET_MEAN, IMAGENET_STD, default_augment, load_dataset_split, load_eval_split
 from model import CIFAR_MEAN, CIFAR_STD, ResNet18Cifar
+from widen import widen_state_dict
 
 RUNS_DIR = Path(__file__).resolve().parent / 'runs'
 
@@ -306,13 +308,20 @@ def main(argv=None):
         raise SystemExit(f'{ckpt_path} exists: pass --resume or choose another --run')
     elif args.init_from:
         src = torch.load(args.init_from, map_location=device)
-        if src['args']['width'] != args.width or src['args']['eps'] != args.eps:
+        if src['args']['width'] > args.width or src['args']['eps'] != args.eps:
             raise SystemExit(f'--init-from {args.init_from}: width/eps {src["args"]["width"]}/{src["args"]["eps"]} '
-                             f'differ from this run\'s {args.width}/{args.eps}')
+                             f'do not fit this run\'s {args.width}/{args.eps} (same eps, same or larger width)')
+        for key, default in (('dataset', 'cifar10'), ('arch', 'resnet18-cifar'), ('resolution', 32)):
+            if src['args'].get(key, default) != getattr(args, key):
+                raise SystemExit(f'--init-from {args.init_from}: {key} {src["args"].get(key, default)} differs from '
+                                 f'this run\'s {getattr(args, key)}')
         if src['epoch'] < src['args']['epochs']:
             raise SystemExit(f'--init-from {args.init_from}: that run stopped at epoch {src["epoch"]} of '
                              f'{src["args"]["epochs"]}; finish it with --resume first')
-        model.load_state_dict(shipped_weights(src))
+        weights = shipped_weights(src)
+        if src['args']['width'] < args.width:  # a wider restart: the narrow function, new channels to train
+            weights = widen_state_dict(weights, model)
+        model.load_state_dict(weights)
         # the source's own history, so export.py can state the whole training (it may itself be a continuation)
         own = {k: v for k, v in src['args'].items() if k != 'init_history'}
         args.init_history = src['args'].get('init_history', []) + [{**own, 'epochs_done': src['epoch']}]
