@@ -46,9 +46,10 @@ def evaluated_with(dataset: str, n_clean: int, n_robust: int) -> str:
             f'(round-robin order, no random start, best iterate)')
 
 
-def load_checkpoint_model(path: Path):
+def load_checkpoint_model(checkpoint: Path | dict):
+    """The weights a training checkpoint (a path, or one already loaded) would ship, in eval mode."""
     from train import build_model, parse_args, resolve_defaults, shipped_weights
-    ck = torch.load(path, map_location='cpu')
+    ck = checkpoint if isinstance(checkpoint, dict) else torch.load(checkpoint, map_location='cpu')
     a = ck['args']
     argv = ['--run', 'x', '--width', str(a['width']), '--dataset', a.get('dataset', 'cifar10'),
             '--arch', a.get('arch', 'resnet18-cifar'), '--resolution', str(a.get('resolution', 32))]

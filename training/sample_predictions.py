@@ -97,8 +97,8 @@ def checkpoint_predictions(checkpoint: Path) -> tuple[list[dict], list[str]]:
     from data import eval_resize
     from evaluate import load_checkpoint_model
     from train import class_names
-    model = load_checkpoint_model(checkpoint)
-    args = torch.load(checkpoint, map_location='cpu')['args']
+    ck = torch.load(checkpoint, map_location='cpu')
+    model, args = load_checkpoint_model(ck), ck['args']
     dataset, res = args.get('dataset', 'cifar10'), int(args.get('resolution', 32))
     classes = class_names(dataset, args.get('data'))
     fraction = 1.0 if dataset == 'cifar10' else res / eval_resize(res)
