@@ -311,7 +311,7 @@ class WarmRestart(unittest.TestCase):
                 train.main(['--run', 'partial', '--epochs', '2', '--stop-after', '1'] + common)
                 with self.assertRaisesRegex(SystemExit, 'stopped at epoch 1 of'):  # the source must have finished its schedule
                     train.main(['--run', 'bad1', '--epochs', '1', '--init-from', str(tmp / 'runs' / 'partial' / 'last.pt')] + common)
-                with self.assertRaisesRegex(SystemExit, 'width/eps 2/0.5'):  # and match width and eps
+                with self.assertRaisesRegex(SystemExit, 'width/eps 2/0.5'):  # and be no wider than this run, at the same eps
                     train.main(['--run', 'bad2', '--epochs', '1', '--init-from', str(base), '--width', '1'] + common[2:])
                 # a learning rate too small to move the weights: after one epoch they are still the source's
                 warm = ['--run', 'warm', '--epochs', '2', '--lr', '1e-9', '--init-from', str(base)] + common

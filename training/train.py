@@ -36,6 +36,8 @@ from model import CIFAR_MEAN, CIFAR_STD, ResNet18Cifar
 from widen import widen_state_dict
 
 RUNS_DIR = Path(__file__).resolve().parent / 'runs'
+# what a checkpoint written before --dataset / --arch / --resolution existed was trained with
+LAYOUT_DEFAULTS = {'dataset': 'cifar10', 'arch': 'resnet18-cifar', 'resolution': 32}
 
 
 def parse_args(argv=None):
@@ -289,8 +291,7 @@ def main(argv=None):
     if args.resume and ckpt_path.is_file():
         ck = torch.load(ckpt_path, map_location=device)
         same = all(ck['args'].get(k, d) == getattr(args, k) for k, d in
-                   (('epochs', None), ('width', None), ('eps', None), ('dataset', 'cifar10'),
-                    ('arch', 'resnet18-cifar'), ('resolution', 32), ('ema', 0.0)))
+                   (('epochs', None), ('width', None), ('eps', None), *LAYOUT_DEFAULTS.items(), ('ema', 0.0)))
         if not same:
             raise SystemExit(f'--resume with different epochs/width/eps/dataset/arch/resolution/ema than the checkpoint: '
                              f'{ck["args"]}')
@@ -311,7 +312,7 @@ def main(argv=None):
         if src['args']['width'] > args.width or src['args']['eps'] != args.eps:
             raise SystemExit(f'--init-from {args.init_from}: width/eps {src["args"]["width"]}/{src["args"]["eps"]} '
                              f'do not fit this run\'s {args.width}/{args.eps} (same eps, same or larger width)')
-        for key, default in (('dataset', 'cifar10'), ('arch', 'resnet18-cifar'), ('resolution', 32)):
+        for key, default in LAYOUT_DEFAULTS.items():
             if src['args'].get(key, default) != getattr(args, key):
                 raise SystemExit(f'--init-from {args.init_from}: {key} {src["args"].get(key, default)} differs from '
                                  f'this run\'s {getattr(args, key)}')

@@ -25,10 +25,7 @@ def widen_state_dict(narrow: dict[str, torch.Tensor], wide_model: torch.nn.Modul
         big = wide[name]
         if small.ndim != big.ndim or any(s > b for s, b in zip(small.shape, big.shape)):
             raise ValueError(f'{name}: {tuple(small.shape)} does not fit in {tuple(big.shape)}')
-        if small.ndim == 0:  # BatchNorm's batch counter
-            big.copy_(small)
-            continue
-        lead = tuple(slice(0, s) for s in small.shape)
+        lead = tuple(slice(0, s) for s in small.shape)  # () for BatchNorm's batch counter: the whole scalar
         if small.ndim >= 2 and big.shape[1] > small.shape[1]:
             # conv [out, in, kh, kw] / linear [out, in]: old outputs must not read the new inputs
             big[:small.shape[0], small.shape[1]:] = 0
